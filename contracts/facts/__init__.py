@@ -1,0 +1,1 @@
+"""The validated facts carried on the canonical topics (``data`` of a CloudEvent)."""

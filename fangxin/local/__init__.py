@@ -1,0 +1,1 @@
+"""fangxin/local."""

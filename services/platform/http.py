@@ -1,0 +1,92 @@
+"""The HTTP face every service shares: health, metrics, OpenAPI and AsyncAPI documents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class ApiError(Exception):
+    """An error a caller sees as JSON: a stable code, a human message, an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def build_http_app(
+    *,
+    service: str,
+    description: str,
+    broker: KafkaBroker,
+    registry: CollectorRegistry,
+    ready_checks: Mapping[str, ReadyCheck],
+    lifespan: Lifespan,
+) -> FastAPI:
+    """A FastAPI app with /health/live, /health/ready, /metrics, /docs and /docs/asyncapi."""
+    app = FastAPI(title=f"fangxin {service}", description=description, version="0.1.0",
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    asyncapi = AsyncAPI(broker, title=f"fangxin {service}", version="0.1.0",
+                        description=description)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready() -> JSONResponse:
+        results = {name: await _safe(check) for name, check in ready_checks.items()}
+        ok = all(results.values())
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": results},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification()))
+
+    @app.get("/docs/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> Response:
+        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+
+    return app
+
+
+async def _safe(check: ReadyCheck) -> bool:
+    try:
+        return await check()
+    except Exception:  # a failing check means not ready, never a 500
+        return False
+
+
+async def noop_lifespan(_: FastAPI) -> AsyncIterator[None]:  # pragma: no cover - helper
+    yield
+
+
+def broker_ready(broker: KafkaBroker) -> ReadyCheck:
+    async def check() -> bool:
+        return bool(await broker.ping(timeout=2.0))
+
+    return check
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **extra}

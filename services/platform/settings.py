@@ -1,0 +1,55 @@
+"""Settings every service shares; each service subclasses this once and reads it once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.topics import Topics
+
+
+class ServiceSettings(BaseSettings):
+    """Read from ``FANGXIN_*`` environment variables (and a ``.env`` file if present)."""
+
+    model_config = SettingsConfigDict(env_prefix="FANGXIN_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    topic_prefix: str = Field("", description="prefix for every topic name (tests only)")
+    http_host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    log_json: bool = True
+    persistence: Literal["sqlite", "postgres"] = "sqlite"
+    sqlite_dir: Path = Field(Path("var"), description="directory of the embedded SQLite files")
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_dbname: str = "fangxin"
+    postgres_user: str = "fangxin"
+    postgres_password: str = ""
+    postgres_schema: str = "public"
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    def eventsourcing_env(self, sqlite_file: str) -> dict[str, str]:
+        """The persistence part of an eventsourcing ``env=`` mapping."""
+        if self.persistence == "sqlite":
+            self.sqlite_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_dir / sqlite_file),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.postgres_dbname,
+            "POSTGRES_HOST": self.postgres_host,
+            "POSTGRES_PORT": str(self.postgres_port),
+            "POSTGRES_USER": self.postgres_user,
+            "POSTGRES_PASSWORD": self.postgres_password,
+            "POSTGRES_SCHEMA": self.postgres_schema,
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # it drops tracking records in 9.5.6
+        }

@@ -1,0 +1,147 @@
+"""The case summary read model: one row per case plus its timeline, on SQLite or PostgreSQL.
+
+Rows and the Kafka position are written in one transaction. Rows are idempotent: the timeline's
+key is ``(case_id, version)`` and the summary only moves forward in version, so a re-sent event
+changes nothing and a rebuild from offset zero gives the same view.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+from contracts.cases import CaseEvent
+
+_CREATE = (
+    "CREATE TABLE IF NOT EXISTS {s}case_summary ("
+    " case_id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,"
+    " version INTEGER NOT NULL, entity_id TEXT, opened_at TEXT, last_event TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL, details TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {s}case_timeline ("
+    " case_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,"
+    " occurred_at TEXT NOT NULL, fact_id TEXT, data TEXT NOT NULL,"
+    " PRIMARY KEY (case_id, version))",
+)
+_UPSERT_SUMMARY = (
+    "INSERT INTO {s}case_summary (case_id, kind, state, version, entity_id, opened_at,"
+    " last_event, updated_at, details)"
+    " VALUES (%(case_id)s, %(kind)s, %(state)s, %(version)s, %(entity_id)s, %(opened_at)s,"
+    " %(type)s, %(occurred_at)s, %(details)s)"
+    " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state, version = excluded.version,"
+    " last_event = excluded.last_event, updated_at = excluded.updated_at"
+    " WHERE {s}case_summary.version < excluded.version"
+)
+_INSERT_TIMELINE = (
+    "INSERT INTO {s}case_timeline (case_id, version, type, occurred_at, fact_id, data)"
+    " VALUES (%(case_id)s, %(version)s, %(type)s, %(occurred_at)s, %(fact_id)s, %(data)s)"
+    " ON CONFLICT (case_id, version) DO NOTHING"
+)
+_SELECT_SUMMARY = "SELECT * FROM {s}case_summary WHERE case_id = %(case_id)s"
+_SELECT_TIMELINE = ("SELECT * FROM {s}case_timeline WHERE case_id = %(case_id)s"
+                    " ORDER BY version")
+_LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR kind = %(kind)s)"
+         " ORDER BY case_id LIMIT %(limit)s")
+
+
+_STATES = {"case.opened": "open", "case.closed": "closed"}
+
+
+def _row_params(event: CaseEvent) -> dict[str, Any]:
+    details = event.data.get("details", {})
+    return {
+        "case_id": event.case_id, "kind": event.kind, "version": event.version,
+        "state": _STATES.get(event.type, "open"), "type": event.type,
+        "entity_id": event.data.get("entity_id"), "opened_at": event.data.get("opened_at"),
+        "occurred_at": event.occurred_at.isoformat(), "fact_id": event.fact_id,
+        "details": json.dumps(details, ensure_ascii=False, sort_keys=True),
+        "data": json.dumps(event.data, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("details", "data"):
+        if key in out:
+            out[key] = json.loads(out[key])
+    return out
+
+
+class CaseView(Protocol):
+    """What the projection and the HTTP API need from the case read model."""
+
+    def apply(self, event: CaseEvent, tracking: Tracking) -> None: ...
+    def case(self, case_id: str) -> dict[str, Any] | None: ...
+    def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+
+
+class _Statements:
+    """SQL written once in PostgreSQL's paramstyle; SQLite's is derived from it."""
+
+    def __init__(self, schema_prefix: str, *, sqlite: bool) -> None:
+        def fmt(sql: str) -> str:
+            sql = sql.format(s=schema_prefix)
+            return re.sub(r"%\((\w+)\)s", r":\1", sql) if sqlite else sql
+
+        self.create = [fmt(sql) for sql in _CREATE]
+        self.upsert_summary = fmt(_UPSERT_SUMMARY)
+        self.insert_timeline = fmt(_INSERT_TIMELINE)
+        self.select_summary = fmt(_SELECT_SUMMARY)
+        self.select_timeline = fmt(_SELECT_TIMELINE)
+        self.list = fmt(_LIST)
+
+
+class _CaseQueries:
+    """Writes and reads shared by both stores (their cursors speak the same DB-API)."""
+
+    sql: _Statements
+    datastore: Any
+    _insert_tracking: Any
+
+    def apply(self, event: CaseEvent, tracking: Tracking) -> None:
+        params = _row_params(event)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql.insert_timeline, params)
+            curs.execute(self.sql.upsert_summary, params)
+            self._insert_tracking(curs, tracking)
+
+    def case(self, case_id: str) -> dict[str, Any] | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql.select_summary, {"case_id": case_id})
+            row = curs.fetchone()
+            if row is None:
+                return None
+            curs.execute(self.sql.select_timeline, {"case_id": case_id})
+            timeline = [_decode(dict(r)) for r in curs.fetchall()]
+        return {**_decode(dict(row)), "timeline": timeline}
+
+    def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql.list, {"kind": kind, "limit": limit})
+            return [_decode(dict(r)) for r in curs.fetchall()]
+
+
+class SQLiteCaseView(_CaseQueries, SQLiteTrackingRecorder):
+    """The case read model in the embedded SQLite file."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sql = _Statements("", sqlite=True)  # the base constructor asks for the DDL
+        super().__init__(*args, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.sql.create]
+
+
+class PostgresCaseView(_CaseQueries, PostgresTrackingRecorder):
+    """The case read model in PostgreSQL."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sql = _Statements(f'"{self.datastore.schema}".', sqlite=False)
+        self.sql_create_statements.extend(SQL(stmt) for stmt in self.sql.create)  # type: ignore[arg-type]

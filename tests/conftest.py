@@ -1,0 +1,3 @@
+"""Shared fixtures: the real Kafka broker and PostgreSQL, started once per session."""
+
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.postgres", "tests.fixtures.stores"]

@@ -1,0 +1,58 @@
+"""The three services as separate processes against the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from contracts.topics import Topics
+from fangxin.local.kafka import KafkaServer, create_topics
+from fangxin.local.postgres import PostgresServer
+from fangxin.local.services import ServiceProcess, ServiceStartError
+
+
+@dataclass
+class Pipeline:
+    topics: Topics
+    bootstrap: str
+    intake: ServiceProcess
+    workflow: ServiceProcess
+    projections: ServiceProcess
+
+
+def _free_port() -> int:
+    from fangxin.local.postgres import free_port  # noqa: PLC0415
+
+    return free_port()
+
+
+@pytest.fixture
+def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path) -> Iterator[Pipeline]:
+    topics = Topics(prefix=f"e2e{uuid.uuid4().hex[:8]}.")
+    create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 3))
+    common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
+              "FANGXIN_TOPIC_PREFIX": topics.prefix, "FANGXIN_PERSISTENCE": "postgres",
+              "FANGXIN_POSTGRES_HOST": postgres.host,
+              "FANGXIN_POSTGRES_PORT": str(postgres.port),
+              "FANGXIN_POSTGRES_USER": postgres.user}
+    services = {}
+    for name in ("intake", "workflow", "projections"):
+        database = f"{name}_{uuid.uuid4().hex[:6]}"
+        postgres.create_database(database)
+        env = {**common, "FANGXIN_POSTGRES_DBNAME": database,
+               "FANGXIN_CONSUMER_GROUP": f"{topics.prefix}{name}"}
+        services[name] = ServiceProcess(name, _free_port(), env, tmp_path / "logs").start()
+    try:
+        for service in services.values():
+            service.wait_ready(90)
+    except ServiceStartError as exc:
+        for service in services.values():
+            service.stop()
+        pytest.fail(str(exc), pytrace=False)
+    yield Pipeline(topics, kafka.bootstrap_servers, **services)
+    for service in services.values():
+        service.stop()

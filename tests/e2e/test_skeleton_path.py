@@ -1,0 +1,102 @@
+"""The skeleton path end to end: inbound fact → intake → workflow case → projection → HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from tests.e2e.conftest import Pipeline
+from tests.factories import as_bytes, sampling_fact
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 60.0, what: str = "") -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value is not None and value is not False:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout:.0f} s: {what}")
+
+
+async def publish(bootstrap: str, topic: str, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value, key=b"lab")
+    finally:
+        await producer.stop()
+
+
+async def read_all(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(values) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            values += [r.value for records in batch.values() for r in records]
+    finally:
+        await consumer.stop()
+    return values
+
+
+def metric_total(text: str, name: str) -> float:
+    return sum(float(m.group(1)) for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text,
+                                                     re.MULTILINE))
+
+
+def test_an_unqualified_sample_becomes_a_case_in_the_read_model(pipeline: Pipeline):
+    fact = sampling_fact("E2E-1")
+
+    asyncio.run(publish(pipeline.bootstrap, pipeline.topics.inbound, as_bytes(fact)))
+
+    case = eventually(lambda: _case(pipeline, "SD-E2E-1"), what="SD-E2E-1 in projections")
+    assert case["kind"] == "SD"
+    assert case["state"] == "open"
+    assert case["details"]["sample_id"] == "E2E-1"
+    status, history = pipeline.workflow.get_json("/cases/SD-E2E-1")
+    assert status == 200
+    assert [e["type"] for e in history["history"]] == ["case.opened"]  # type: ignore[index]
+
+
+def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipeline: Pipeline):
+    fact = as_bytes(sampling_fact("E2E-2"))
+
+    asyncio.run(publish(pipeline.bootstrap, pipeline.topics.inbound, fact, b"{not json", fact))
+
+    receipts = [json.loads(v) for v in asyncio.run(
+        read_all(pipeline.bootstrap, pipeline.topics.receipts, 3))]
+    assert sorted(r["status"] for r in receipts) == ["accepted", "accepted", "rejected"]
+    dead = [json.loads(v) for v in asyncio.run(
+        read_all(pipeline.bootstrap, pipeline.topics.rejected, 1))]
+    assert [r["code"] for r in dead[0]["reasons"]] == ["not_json"]
+    eventually(lambda: metric_total(pipeline.workflow.metrics(),
+                                    "fangxin_workflow_facts_total") >= 2,
+               what="workflow handled both copies")
+    eventually(lambda: _case(pipeline, "SD-E2E-2"), what="SD-E2E-2 in projections")
+    status, cases = pipeline.projections.get_json("/cases?kind=SD")
+    assert status == 200
+    assert [c["case_id"] for c in cases] == ["SD-E2E-2"]  # type: ignore[union-attr,index]
+    _, case = pipeline.projections.get_json("/cases/SD-E2E-2")
+    assert len(case["timeline"]) == 1  # type: ignore[index,arg-type]
+    _, history = pipeline.workflow.get_json("/cases/SD-E2E-2")
+    assert len(history["history"]) == 1  # type: ignore[index,arg-type]
+
+
+def _case(pipeline: Pipeline, case_id: str) -> dict | None:
+    status, body = pipeline.projections.get_json(f"/cases/{case_id}")
+    return body if status == 200 else None  # type: ignore[return-value]

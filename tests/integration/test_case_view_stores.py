@@ -1,0 +1,75 @@
+"""The case read model on the real stores: idempotent rows, position in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+
+from contracts.cases import CaseEvent
+from services.projections.case_projection import Applied, CaseProjection
+from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
+
+pytestmark = pytest.mark.integration
+
+
+def opened(case_id: str = "SD-S1", version: int = 1, type_: str = "case.opened") -> CaseEvent:
+    return CaseEvent(event_id=f"{case_id}:{version}", case_id=case_id, kind="SD", type=type_,
+                     version=version, occurred_at=datetime(2023, 6, 12, 2, tzinfo=UTC),
+                     fact_id="lab#evt-1", data={"entity_id": "E1", "lot_code": "L1"})
+
+
+@pytest.fixture
+def view(store_env: dict[str, str]) -> Iterator[CaseView]:
+    cls = SQLiteCaseView if store_env["PERSISTENCE_MODULE"].endswith("sqlite") else (
+        PostgresCaseView)
+    factory = InfrastructureFactory.construct(store_env)
+    yield factory.tracking_recorder(cls)
+    factory.close()
+
+
+def test_an_opened_case_appears_with_its_timeline_and_position(view: CaseView):
+    outcome = CaseProjection(view).process_event(opened(), Tracking("kafka:ev:0", 1))
+
+    case = view.case("SD-S1")
+    assert outcome is Applied.APPLIED
+    assert case is not None
+    assert (case["state"], case["version"], case["entity_id"]) == ("open", 1, "E1")
+    assert [t["type"] for t in case["timeline"]] == ["case.opened"]
+    assert view.max_tracking_id("kafka:ev:0") == 1
+
+
+def test_a_redelivered_position_is_recognised_and_changes_nothing(view: CaseView):
+    projection = CaseProjection(view)
+    projection.process_event(opened(), Tracking("kafka:ev:0", 5))
+
+    outcome = projection.process_event(opened("SD-OTHER"), Tracking("kafka:ev:0", 5))
+
+    assert outcome is Applied.DUPLICATE_POSITION
+    assert view.case("SD-OTHER") is None
+
+
+def test_a_resent_event_at_a_new_position_leaves_one_timeline_row(view: CaseView):
+    projection = CaseProjection(view)
+    projection.process_event(opened(), Tracking("kafka:ev:0", 1))
+
+    projection.process_event(opened(), Tracking("kafka:ev:0", 2))
+
+    case = view.case("SD-S1")
+    assert case is not None
+    assert len(case["timeline"]) == 1
+
+
+def test_an_older_version_never_overwrites_a_newer_summary(view: CaseView):
+    projection = CaseProjection(view)
+    projection.process_event(opened(version=2, type_="case.closed"), Tracking("kafka:ev:0", 1))
+
+    projection.process_event(opened(version=1), Tracking("kafka:ev:0", 2))
+
+    case = view.case("SD-S1")
+    assert case is not None
+    assert (case["state"], case["version"]) == ("closed", 2)
+    assert [t["version"] for t in case["timeline"]] == [1, 2]
+    assert [c["case_id"] for c in view.cases("SD", 10)] == ["SD-S1"]
