@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
-from faststream.kafka import KafkaBroker
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
@@ -27,3 +29,8 @@ def make_broker(settings: ServiceSettings, service: str, registry: CollectorRegi
 def record_position_name(topic: str, partition: int) -> str:
     """Tracking name of a Kafka partition; the tracked id is the next offset to read."""
     return f"kafka:{topic}:{partition}"
+
+
+def consumer_record(msg: KafkaMessage) -> ConsumerRecord[Any, Any]:
+    """The aiokafka record behind a single-message delivery."""
+    return cast("ConsumerRecord[Any, Any]", msg.raw_message)

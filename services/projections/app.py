@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from fastapi import FastAPI, Query
@@ -19,7 +19,7 @@ from contracts.cases import CaseEvent
 from contracts.receipts import Reason
 from services.platform.deadletters import dead_letter
 from services.platform.http import ApiError, broker_ready, build_http_app
-from services.platform.kafka import make_broker, record_position_name
+from services.platform.kafka import consumer_record, make_broker, record_position_name
 from services.projections.case_projection import CaseProjection
 from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
 from services.projections.settings import ProjectionsSettings
@@ -30,8 +30,8 @@ log = logging.getLogger("fangxin.projections")
 def open_case_view(settings: ProjectionsSettings) -> CaseView:
     env = settings.eventsourcing_env("projections.sqlite")
     view_class = SQLiteCaseView if settings.persistence == "sqlite" else PostgresCaseView
-    view: CaseView = InfrastructureFactory.construct(env).tracking_recorder(view_class)
-    return view
+    view = InfrastructureFactory.construct(env).tracking_recorder(view_class)
+    return cast("CaseView", view)
 
 
 def create_app(settings: ProjectionsSettings) -> FastAPI:
@@ -47,7 +47,7 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
                        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
                        title="on_case_event")
     async def on_case_event(msg: KafkaMessage) -> None:
-        record = msg.raw_message
+        record = consumer_record(msg)
         try:
             event = CaseEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:

@@ -144,4 +144,4 @@ class PostgresCaseView(_CaseQueries, PostgresTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sql = _Statements(f'"{self.datastore.schema}".', sqlite=False)
-        self.sql_create_statements.extend(SQL(stmt) for stmt in self.sql.create)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(stmt).format() for stmt in self.sql.create)

@@ -17,7 +17,7 @@ from contracts.cases import CaseEvent
 from contracts.receipts import Reason
 from services.platform.deadletters import dead_letter
 from services.platform.http import ApiError, broker_ready, build_http_app
-from services.platform.kafka import make_broker, record_position_name
+from services.platform.kafka import consumer_record, make_broker, record_position_name
 from services.workflow.application import Workflow
 from services.workflow.errors import CaseNotFoundError, UnusableFactError
 from services.workflow.relay import OutboxRelay
@@ -50,7 +50,7 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
                        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
                        title="on_supervision_fact")
     async def on_supervision_fact(msg: KafkaMessage) -> None:
-        record = msg.raw_message
+        record = consumer_record(msg)
         try:
             command = command_for(read_fact(record.value))
         except UnusableFactError as exc:

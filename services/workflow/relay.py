@@ -43,8 +43,8 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self) -> None:
-        self.position = await asyncio.to_thread(self.app.recorder.max_tracking_id, POSITION_NAME
-                                                ) or 0
+        recorded = await asyncio.to_thread(self.app.recorder.max_tracking_id, POSITION_NAME)
+        self.position = recorded or 0
         backoff = self.poll_seconds
         while not self._stopping.is_set():
             try:

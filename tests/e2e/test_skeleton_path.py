@@ -39,13 +39,13 @@ async def publish(bootstrap: str, topic: str, *values: bytes) -> None:
         await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[bytes]:
+async def read_all(bootstrap: str, topic: str, count: int, within: float = 60) -> list[bytes]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()
     values: list[bytes] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while len(values) < count and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             values += [r.value for records in batch.values() for r in records]
