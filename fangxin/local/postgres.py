@@ -28,12 +28,17 @@ class PostgresStartError(RuntimeError):
 
 
 def find_bindir() -> Path:
-    """Where ``initdb`` and ``pg_ctl`` live (Debian keeps them out of PATH)."""
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    """Where ``initdb`` and ``pg_ctl`` live (Debian keeps them out of PATH).
+
+    ``FANGXIN_PG_BINDIR`` names the directory on systems laid out differently.
+    """
+    override = os.environ.get("FANGXIN_PG_BINDIR")
+    candidates = ([Path(override)] if override else
+                  sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True))
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
-    found = shutil.which("initdb")
+    found = None if override else shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
     msg = (
