@@ -8,6 +8,9 @@ from typing import Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from contracts import topics
+from contracts.registry import FactType
+
 TYPE = "foodsafety.sampling.reported"
 
 
@@ -63,3 +66,9 @@ class SamplingReported(BaseModel):
             msg = f"verdict {self.verdict.value!r} disagrees with the items (expected {expected})"
             raise ValueError(msg)
         return self
+
+
+FACT_TYPES = (
+    FactType(type=TYPE, version=1, model=SamplingReported, topic=topics.SUPERVISION,
+             key=lambda fact: fact.entity_id),
+)
