@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ class FactType:
 
     type: str
     version: int
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]
     topic: str  # base name from contracts.topics
     key: Callable[[Any], str]  # the validated model -> Kafka key on the canonical topic
 
