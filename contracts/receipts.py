@@ -13,6 +13,11 @@ class ReceiptStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class Channel(StrEnum):
+    KAFKA = "kafka"
+    HTTP = "http"
+
+
 class Reason(BaseModel):
     """Why a message was refused, machine-readable."""
 
@@ -32,10 +37,15 @@ class Receipt(BaseModel):
     source: str | None = Field(description="CloudEvent source, when it could be read")
     id: str | None = Field(description="CloudEvent id, when it could be read")
     type: str | None = None
-    inbound_topic: str
-    inbound_partition: int
-    inbound_offset: int
-    routed_to: str | None = None
+    channel: Channel = Field(Channel.KAFKA, description="how the message reached intake")
+    inbound_topic: str | None = Field(None, description="Kafka topic of the message (kafka)")
+    inbound_partition: int | None = None
+    inbound_offset: int | None = None
+    routed_to: list[str] = Field(default_factory=list,
+                                 description="canonical topics the fact (or its parts) went to")
+    facts: int = Field(0, ge=0, description="canonical facts produced (EPCIS documents: many)")
+    duplicate_of: str | None = Field(None, description="where the first copy arrived "
+                                     "(kafka:<topic>:<partition>:<offset> or http:<request id>)")
     reasons: list[Reason] = Field(default_factory=list)
     processed_at: AwareDatetime
 
@@ -47,8 +57,11 @@ class DeadLetter(BaseModel):
 
     original_base64: str = Field(description="the message value exactly as received, base64")
     original_key_base64: str | None = None
-    inbound_topic: str
-    inbound_partition: int
-    inbound_offset: int
+    source: str | None = Field(None, description="CloudEvent source, when it could be read")
+    id: str | None = Field(None, description="CloudEvent id, when it could be read")
+    channel: Channel = Channel.KAFKA
+    inbound_topic: str | None = None
+    inbound_partition: int | None = None
+    inbound_offset: int | None = None
     reasons: list[Reason] = Field(min_length=1)
     rejected_at: AwareDatetime

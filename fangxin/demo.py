@@ -12,7 +12,7 @@ from rich.table import Table
 
 from fangxin.local.services import ServiceProcess
 
-LABS = "urn:fangxin:lab:kaifeng-fdi"
+LABS = "urn:fangxin:lab:kaifeng-fdi"  # in deploy/local/producers.json
 SAMPLES = [  # (sample id, business, product, category, verdict, analyte, value, limit)
     ("DC24410202001", "91410202MA9FXXK41T", "韭菜", "蔬菜", "unqualified", "腐霉利", "0.62", "0.2"),
     ("DC24410202002", "91410202MA9GCR3P8W", "鸡蛋", "蛋类", "qualified", "恩诺沙星", "0", "0"),

@@ -3,73 +3,106 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from faststream import AckPolicy
-from faststream.kafka import KafkaMessage
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
-from contracts.receipts import Receipt, ReceiptStatus
+from contracts.registry import by_type
+from services.intake.application import Answer, Inbound, Intake
+from services.intake.decoding import FactDecoder
+from services.intake.dedupe import PostgresSeenStore, SeenStore, SQLiteSeenStore
+from services.intake.epcis_bridge import epcis_facts
+from services.intake.http_api import ingestion_router
+from services.intake.metrics import IntakeMetrics
+from services.intake.producers import ProducerRegistry
+from services.intake.pump import IntakePump, PumpConfig
 from services.intake.settings import IntakeSettings
-from services.intake.triage import Accepted, triage
-from services.platform.deadletters import dead_letter
-from services.platform.http import broker_ready, build_http_app
-from services.platform.kafka import make_broker
+from services.platform.http import DocumentSpecification, build_http_app
+
+log = logging.getLogger("fangxin.intake")
+DESCRIPTION = "Validates, normalises and routes inbound facts; answers each with a receipt."
+ASYNCAPI = Path(__file__).resolve().parents[2] / "contracts" / "asyncapi.json"
+
+
+def open_seen_store(settings: IntakeSettings) -> SeenStore:
+    if settings.persistence == "sqlite":
+        return SQLiteSeenStore(settings.sqlite_dir / "intake.sqlite")
+    conninfo = (f"host={settings.postgres_host} port={settings.postgres_port} "
+                f"dbname={settings.postgres_dbname} user={settings.postgres_user}")
+    if settings.postgres_password:
+        conninfo += f" password={settings.postgres_password}"
+    return PostgresSeenStore(conninfo, settings.postgres_schema)
 
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     registry = CollectorRegistry()
-    received = Counter("fangxin_intake_messages", "Inbound messages by receipt status",
-                       ["status"], registry=registry)
+    metrics = IntakeMetrics(registry)
     topics = settings.topics
-    broker = make_broker(settings, "intake", registry)
+    producers = ProducerRegistry.load(settings.producers_file)
+    seen = open_seen_store(settings)
+    intake = Intake(FactDecoder(by_type(), max_bytes=settings.max_message_bytes), producers,
+                    seen, topics, epcis_facts)
+    pump = IntakePump(intake, PumpConfig(
+        bootstrap=settings.kafka_bootstrap, topic=topics.inbound,
+        group_id=settings.consumer_group, transactional_id=settings.transactional_id,
+        max_records=settings.batch_max_records, max_message_bytes=settings.max_message_bytes,
+    ), metrics.batch)
+    clients: dict[str, AIOKafkaProducer] = {}  # made in the lifespan: aiokafka needs the loop
 
-    def answer(record: Any) -> list[Awaitable[Any]]:
-        """The publications one inbound record causes: the fact or a dead letter, a receipt."""
-        decision = triage(record.value, max_bytes=settings.max_message_bytes)
-        now = datetime.now(UTC)
-        where = {"inbound_topic": record.topic, "inbound_partition": record.partition,
-                 "inbound_offset": record.offset, "processed_at": now}
-        if isinstance(decision, Accepted):
-            event, target = decision.event, topics.name(decision.topic)
-            receipt = Receipt(status=ReceiptStatus.ACCEPTED, source=event.source, id=event.id,
-                              type=event.type, routed_to=target, **where)
-            out = broker.publish(event, target, key=decision.key.encode(),
-                                 headers={"message-id": f"{event.source}#{event.id}"})
-        else:
-            env = decision.envelope
-            receipt = Receipt(status=ReceiptStatus.REJECTED, source=env.get("source"),
-                              id=env.get("id"), type=env.get("type"), reasons=decision.reasons,
-                              **where)
-            out = broker.publish(dead_letter(record, decision.reasons), topics.rejected,
-                                 key=record.key)
-        received.labels(receipt.status.value).inc()
-        key = (receipt.source or "").encode()
-        return [out, broker.publish(receipt, topics.receipts, key=key)]
+    async def answer(inbound: list[Inbound]) -> list[Answer]:
+        return await asyncio.to_thread(intake.answer, inbound)
 
-    @broker.subscriber(topics.inbound, group_id=settings.consumer_group, batch=True,
-                       max_records=settings.batch_max_records, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.NACK_ON_ERROR, title="on_inbound")
-    async def on_inbound(msg: KafkaMessage) -> None:
-        """Validate and route a batch; the offsets are committed after every output is acked."""
-        publications = [p for record in msg.raw_message for p in answer(record)]
-        await asyncio.gather(*publications)
+    async def publish(answers: Sequence[Answer]) -> None:
+        sent = [await clients["http"].send(p.topic, p.value, key=p.key, headers=p.headers)
+                for a in answers for p in a.publications]
+        await asyncio.gather(*sent)
+        metrics.answered(answers)
+
+    async def purge_forever() -> None:
+        while True:
+            cutoff = datetime.now(UTC) - timedelta(days=settings.dedupe_retention_days)
+            purged = await asyncio.to_thread(seen.purge, cutoff)
+            log.info("dedupe store purged", extra={"rows": purged, "before": cutoff.isoformat()})
+            await asyncio.sleep(3600)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await broker.start()
+        clients["http"] = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap,
+                                           enable_idempotence=True,
+                                           client_id="fangxin-intake-http")
+        await clients["http"].start()
+        await pump.start()
+        tasks = [asyncio.create_task(pump.run(), name="intake-pump"),
+                 asyncio.create_task(purge_forever(), name="dedupe-purge")]
         try:
             yield
         finally:
-            await broker.stop()
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+            await pump.stop()
+            await clients["http"].stop()
+            seen.close()
 
-    return build_http_app(
-        service="intake",
-        description="Validates, normalises and routes inbound facts; answers each with a receipt.",
-        broker=broker, registry=registry, ready_checks={"kafka": broker_ready(broker)},
-        lifespan=lifespan,
+    async def kafka_ready() -> bool:
+        await asyncio.wait_for(clients["http"].partitions_for(topics.receipts), timeout=2)
+        return pump.running
+
+    async def database_ready() -> bool:
+        return await asyncio.to_thread(seen.ping)
+
+    app = build_http_app(
+        service="intake", description=DESCRIPTION,
+        asyncapi=lambda: DocumentSpecification(ASYNCAPI), registry=registry,
+        ready_checks={"kafka": kafka_ready, "database": database_ready}, lifespan=lifespan,
     )
+    app.include_router(ingestion_router(answer, publish, producers,
+                                        max_body_bytes=settings.max_http_body_bytes))
+    return app

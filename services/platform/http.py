@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import json
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
+from faststream.specification.base import Specification
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 ReadyCheck = Callable[[], Awaitable[bool]]
@@ -29,17 +33,17 @@ def build_http_app(
     *,
     service: str,
     description: str,
-    broker: KafkaBroker,
+    asyncapi: Callable[[], Specification],
     registry: CollectorRegistry,
     ready_checks: Mapping[str, ReadyCheck],
     lifespan: Lifespan,
 ) -> FastAPI:
-    """A FastAPI app with /health/live, /health/ready, /metrics, /docs and /docs/asyncapi."""
+    """A FastAPI app with /health/live, /health/ready, /metrics, /docs and /docs/asyncapi.
+
+    ``description`` is the service's one-line purpose; ``asyncapi`` builds its AsyncAPI document.
+    """
     app = FastAPI(title=f"fangxin {service}", description=description, version="0.1.0",
                   lifespan=lifespan, docs_url="/docs", redoc_url=None)
-    asyncapi = AsyncAPI(broker, title=f"fangxin {service}", version="0.1.0",
-                        description=description)
-
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
@@ -61,11 +65,11 @@ def build_http_app(
 
     @app.get("/docs/asyncapi", include_in_schema=False)
     async def asyncapi_page() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification()))
+        return HTMLResponse(get_asyncapi_html(asyncapi()))
 
     @app.get("/docs/asyncapi.json", include_in_schema=False)
     async def asyncapi_json() -> Response:
-        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+        return Response(asyncapi().to_json(), media_type="application/json")
 
     return app
 
@@ -77,10 +81,6 @@ async def _safe(check: ReadyCheck) -> bool:
         return False
 
 
-async def noop_lifespan(_: FastAPI) -> AsyncIterator[None]:  # pragma: no cover - helper
-    yield
-
-
 def broker_ready(broker: KafkaBroker) -> ReadyCheck:
     async def check() -> bool:
         return bool(await broker.ping(timeout=2.0))
@@ -88,5 +88,29 @@ def broker_ready(broker: KafkaBroker) -> ReadyCheck:
     return check
 
 
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **extra}
+def broker_asyncapi(broker: KafkaBroker, service: str, description: str
+                    ) -> Callable[[], Specification]:
+    """The AsyncAPI document of a FastStream broker's subscribers and publishers."""
+    factory = AsyncAPI(broker, title=f"fangxin {service}", version="0.1.0",
+                       description=description)
+    return factory.to_specification
+
+
+@dataclass(frozen=True)
+class DocumentSpecification:
+    """An AsyncAPI document kept as a file (e.g. the one generated into contracts/)."""
+
+    path: Path
+
+    @property
+    def title(self) -> str:
+        return str(self.to_jsonable().get("info", {}).get("title", ""))
+
+    def to_json(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def to_jsonable(self) -> Any:
+        return json.loads(self.to_json())
+
+    def to_yaml(self) -> str:
+        return self.to_json()  # JSON is YAML

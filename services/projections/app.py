@@ -18,13 +18,14 @@ from pydantic import ValidationError
 from contracts.cases import CaseEvent
 from contracts.receipts import Reason
 from services.platform.deadletters import dead_letter
-from services.platform.http import ApiError, broker_ready, build_http_app
+from services.platform.http import ApiError, broker_asyncapi, broker_ready, build_http_app
 from services.platform.kafka import consumer_record, make_broker, record_position_name
 from services.projections.case_projection import CaseProjection
 from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
 from services.projections.settings import ProjectionsSettings
 
 log = logging.getLogger("fangxin.projections")
+DESCRIPTION = "Read models: cases, trace-back and assessment."
 
 
 def open_case_view(settings: ProjectionsSettings) -> CaseView:
@@ -74,8 +75,8 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
 
     app = build_http_app(
         service="projections",
-        description="Read models: cases, trace-back and assessment.",
-        broker=broker, registry=registry,
+        description=DESCRIPTION,
+        asyncapi=broker_asyncapi(broker, "projections", DESCRIPTION), registry=registry,
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from contracts.cases import CaseEvent
 from contracts.receipts import Reason
 from services.platform.deadletters import dead_letter
-from services.platform.http import ApiError, broker_ready, build_http_app
+from services.platform.http import ApiError, broker_asyncapi, broker_ready, build_http_app
 from services.platform.kafka import consumer_record, make_broker, record_position_name
 from services.workflow.application import Workflow
 from services.workflow.errors import CaseNotFoundError, UnusableFactError
@@ -25,6 +25,7 @@ from services.workflow.settings import WorkflowSettings
 from services.workflow.translate import case_event, command_for, read_fact
 
 log = logging.getLogger("fangxin.workflow")
+DESCRIPTION = "Event-sourced cases: opens, assigns and times them (the only writer)."
 
 
 def create_app(settings: WorkflowSettings) -> FastAPI:
@@ -84,8 +85,8 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
 
     app = build_http_app(
         service="workflow",
-        description="Event-sourced cases: opens, assigns and times them (the only writer).",
-        broker=broker, registry=registry,
+        description=DESCRIPTION,
+        asyncapi=broker_asyncapi(broker, "workflow", DESCRIPTION), registry=registry,
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )

@@ -13,6 +13,7 @@ from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
 from fangxin.local.services import ServiceProcess, ServiceStartError
+from tests.fixtures.producers import ProducersFile
 
 
 @dataclass
@@ -31,14 +32,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path) -> Iterator[Pipeline]:
+def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
+             producers_file: ProducersFile) -> Iterator[Pipeline]:
     topics = Topics(prefix=f"e2e{uuid.uuid4().hex[:8]}.")
     create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 3))
     common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
               "FANGXIN_TOPIC_PREFIX": topics.prefix, "FANGXIN_PERSISTENCE": "postgres",
               "FANGXIN_POSTGRES_HOST": postgres.host,
               "FANGXIN_POSTGRES_PORT": str(postgres.port),
-              "FANGXIN_POSTGRES_USER": postgres.user}
+              "FANGXIN_POSTGRES_USER": postgres.user,
+              "FANGXIN_PRODUCERS_FILE": str(producers_file.path)}
     services = {}
     for name in ("intake", "workflow", "projections"):
         database = f"{name}_{uuid.uuid4().hex[:6]}"
