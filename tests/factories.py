@@ -9,7 +9,7 @@ from typing import Any
 
 def sampling_fact(sample_id: str | None = None, *, verdict: str = "unqualified",
                   source: str = "urn:fangxin:test:lab", event_id: str | None = None,
-                  entity_id: str = "91410202MA44XXXX1A") -> dict[str, Any]:
+                  entity_id: str = "91410202MA44XXXX1P") -> dict[str, Any]:
     """A ``foodsafety.sampling.reported`` CloudEvent as a producer would send it."""
     sample_id = sample_id or f"DC22410202{uuid.uuid4().hex[:8].upper()}"
     qualified = verdict == "qualified"
