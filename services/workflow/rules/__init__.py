@@ -1,0 +1,1 @@
+"""Versioned rule data of the workflow (work plan, routing) and its loaders."""
