@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from functools import singledispatchmethod
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,71 +11,119 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
-from services.workflow.domain.cases import Case, CaseKind, InboxEntry, case_uuid
-from services.workflow.domain.commands import NoAction, OpenSamplingDisposal, WorkflowCommand
-from services.workflow.errors import CaseNotFoundError, ConcurrencyConflictError
+from services.workflow.decisions import CaseNotFoundError, Decision, Outcome, decide
+from services.workflow.domain.calendar import SHANGHAI, YearCalendar
+from services.workflow.domain.cases import Case, InboxEntry
+from services.workflow.domain.commands import AdvanceCase, WorkflowCommand
+from services.workflow.domain.kinds import case_uuid
+from services.workflow.domain.stored_years import StoredYear
+from services.workflow.domain.yearfiles import parse_year_file
+from services.workflow.errors import ConcurrencyConflictError
+from services.workflow.policy import CasePolicy
+from services.workflow.session import Session
 
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE_POSITION = "duplicate_position"
-    DUPLICATE_MESSAGE = "duplicate_message"
+Message = tuple[str, list[WorkflowCommand]]  # (message id, what it asks)
 
 
 class Workflow(EventSourcedProjection[UUID]):
-    """Turns facts into cases; records new events, inbox entry and Kafka position atomically."""
+    """Turns facts and commands into case events; records them with their Kafka position."""
 
     name = "workflow"
     max_attempts = 5
 
-    def handle(self, command: WorkflowCommand, tracking: Tracking) -> Outcome:
-        """Apply a command once; a redelivered or repeated message changes nothing."""
+    def __init__(self, env: dict[str, str] | None = None, *,
+                 policy: CasePolicy | None = None) -> None:
+        super().__init__(env)
+        self.case_policy = policy or CasePolicy.default()
+        for year in self.stored_years():
+            self.case_policy.load_year(year)
+
+    # Kafka: one transaction per batch of consecutive records of one partition ---------------
+
+    def handle(self, messages: Sequence[Message], tracking: Tracking) -> list[Decision]:
+        """Decide every message; record the events, inbox entries and position atomically."""
         for _ in range(self.max_attempts):
+            session = Session(self.repository)
+            decisions = [self._decide_message(mid, commands, session)
+                         for mid, commands in messages]
+            processing = ProcessingEvent[UUID](tracking=tracking)
+            processing.collect_events(*session.touched())
             try:
-                self.process_event(command, tracking)  # type: ignore[arg-type]
+                recordings = self._record(processing)
             except IntegrityError:
                 if self.recorder.has_tracking_id(tracking.application_name,
                                                  tracking.notification_id):
-                    return Outcome.DUPLICATE_POSITION
-                if InboxEntry.create_id(command.message_id) in self.repository:
-                    return Outcome.DUPLICATE_MESSAGE
-                continue  # a concurrent writer won the race: reload and decide again
-            return Outcome.APPLIED
-        raise ConcurrencyConflictError(command.message_id)
+                    return [Decision(Outcome.DUPLICATE_POSITION)] * len(messages)
+                continue  # another writer changed one of these cases: decide again
+            self._take_snapshots(processing)
+            self._notify(recordings)
+            return decisions
+        raise ConcurrencyConflictError(f"{len(messages)} messages at {tracking}")
 
-    @singledispatchmethod
-    def policy(self, command: Any, processing_event: ProcessingEvent[UUID]) -> None:
-        """Commands without a rule record only their position."""
+    def _decide_message(self, message_id: str, commands: list[WorkflowCommand],
+                        session: Session) -> Decision:
+        if session.get(InboxEntry.create_id(message_id)) is not None:
+            return Decision(Outcome.DUPLICATE_MESSAGE)
+        decisions = [decide(command, session, self.case_policy) for command in commands]
+        session.add(InboxEntry(message_id=message_id))
+        return next((d for d in decisions if d.outcome is Outcome.REFUSED),
+                    decisions[0] if decisions else Decision(Outcome.UNCHANGED))
 
-    @policy.register
-    def _no_action(self, command: NoAction, processing_event: ProcessingEvent[UUID]) -> None:
-        """Nothing to open or change."""
+    # people over HTTP ------------------------------------------------------------------------
 
-    @policy.register
-    def _open_sampling_disposal(
-        self, command: OpenSamplingDisposal, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        if case_uuid(command.case_id) in self.repository:
-            return  # the case is open already: a re-report of the same sample
-        case = Case(
-            case_id=command.case_id,
-            kind=CaseKind.SAMPLING_DISPOSAL,
-            entity_id=command.entity_id,
-            opened_at=command.reported_at,
-            fact_id=command.message_id,
-            details={
-                "sample_id": command.sample_id,
-                "lot_code": command.lot_code,
-                "product": command.product,
-                "program": command.program,
-                "sampled_at": command.sampled_at.isoformat(),
-            },
-        )
-        processing_event.collect_events(case, InboxEntry(message_id=command.message_id))
+    def act(self, command: AdvanceCase) -> Decision:
+        """A unit acts on a case; a repeat of the same message id changes nothing."""
+        return self._save_with_retries(lambda session: self._decide_message(
+            command.message_id, [command], session))
 
-    def get_case(self, case_id: str) -> Case:
+    def fire_timer(self, case_id: str, deadline: str, kind: str, now: datetime) -> bool:
+        """Fire one warning or overdue timer; exactly once however many instances try."""
+        def fire(session: Session) -> Decision:
+            case: Case | None = session.get(case_uuid(case_id))
+            if case is None or not case.fire(deadline, kind, now=now,
+                                             escalate_to=self.case_policy.escalation_target(now)):
+                return Decision(Outcome.UNCHANGED, case_id)
+            return Decision(Outcome.APPLIED, case_id)
+
+        return self._save_with_retries(fire).outcome is Outcome.APPLIED
+
+    def load_year(self, text: str, case_ids: Sequence[str]) -> int:
+        """Store a year file (a command), then recompute the provisional deadlines it settles.
+
+        Raises ``CalendarDataError`` for a file that does not parse; nothing is stored then.
+        """
+        year = parse_year_file(text)
+        self._save_with_retries(lambda session: _store_year(session, year.year, text))
+        self.case_policy.load_year(year)
+        return sum(self._recompute(case_id) for case_id in case_ids)
+
+    def _recompute(self, case_id: str) -> int:
+        def recompute(session: Session) -> Decision:
+            case: Case | None = session.get(case_uuid(case_id))
+            if case is None:
+                return Decision(Outcome.UNCHANGED)
+            planner = self.case_policy.planner_for(case)
+            changed = [n for n in list(case.deadlines) if case.recompute(n, planner=planner)]
+            return Decision(Outcome.APPLIED if changed else Outcome.UNCHANGED, case_id)
+
+        return int(self._save_with_retries(recompute).outcome is Outcome.APPLIED)
+
+    def _save_with_retries(self, unit_of_work: Any) -> Decision:
+        for _ in range(self.max_attempts):
+            session = Session(self.repository)
+            decision: Decision = unit_of_work(session)
+            try:
+                self.save(*session.touched())
+            except IntegrityError:
+                continue  # a concurrent writer (a timer, another unit): reload and decide again
+            return decision
+        raise ConcurrencyConflictError("retries exhausted")
+
+    # reading ---------------------------------------------------------------------------------
+
+    def get_case(self, case_id: str, version: int | None = None) -> Case:
         try:
-            case: Case = self.repository.get(case_uuid(case_id))
+            case: Case = self.repository.get(case_uuid(case_id), version=version)
         except AggregateNotFoundError:
             raise CaseNotFoundError(case_id) from None
         return case
@@ -83,3 +131,28 @@ class Workflow(EventSourcedProjection[UUID]):
     def case_history(self, case_id: str) -> list[Any]:
         self.get_case(case_id)
         return list(self.events.get(case_uuid(case_id)))
+
+    def stored_years(self) -> list[YearCalendar]:
+        this_year = datetime.now(UTC).astimezone(SHANGHAI).year
+        found = []
+        for year in range(2004, this_year + 3):
+            stored = _get(self.repository, StoredYear.create_id(year))
+            if stored is not None:
+                found.append(stored.calendar)
+        return found
+
+
+def _store_year(session: Session, year: int, text: str) -> Decision:
+    stored: StoredYear | None = session.get(StoredYear.create_id(year))
+    if stored is None:
+        session.add(StoredYear(year=year, text=text))
+    elif stored.text != text:
+        stored.replace(text)
+    return Decision(Outcome.APPLIED)
+
+
+def _get(repository: Any, aggregate_id: UUID) -> Any:
+    try:
+        return repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None

@@ -1,23 +1,15 @@
-"""Errors of the workflow context; each maps to ack, retry or dead letter at the edge."""
+"""Errors of the workflow service's edges; each maps to ack, retry or dead letter."""
 
 from __future__ import annotations
 
 
 class WorkflowError(Exception):
-    """Base of the workflow's errors."""
-
-
-class CaseNotFoundError(WorkflowError):
-    """No case has this id (HTTP 404)."""
-
-    def __init__(self, case_id: str) -> None:
-        super().__init__(f"no case {case_id!r}")
-        self.case_id = case_id
+    """Base of the workflow's service errors."""
 
 
 class UnusableFactError(WorkflowError):
-    """A canonical fact the workflow cannot read: dead-lettered, then acknowledged."""
+    """A canonical fact or command the workflow cannot read: dead-lettered, then acknowledged."""
 
 
 class ConcurrencyConflictError(WorkflowError):
-    """Another writer changed the case meanwhile, and retries ran out: redeliver later."""
+    """Other writers kept changing the same cases and retries ran out: redeliver later."""
