@@ -10,6 +10,7 @@ from pathlib import Path
 
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
+from fangxin.local.secrets import ensure_local_secrets
 from fangxin.local.services import SERVICES, ServiceProcess
 
 DEFAULT_PARTITIONS = 3
@@ -40,7 +41,8 @@ class LocalStack:
     def start_services(self, bootstrap: str, extra_env: dict[str, str] | None = None) -> None:
         env = {"FANGXIN_KAFKA_BOOTSTRAP": bootstrap, "FANGXIN_PERSISTENCE": "sqlite",
                "FANGXIN_SQLITE_DIR": str(self.state_dir / "db"),
-               "FANGXIN_TOPIC_PREFIX": self.topics.prefix, **(extra_env or {})}
+               "FANGXIN_TOPIC_PREFIX": self.topics.prefix,
+               **ensure_local_secrets(self.state_dir), **(extra_env or {})}
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name, port in SERVICES.items():
             service = ServiceProcess(name, port, env, self.state_dir / "logs").start()

@@ -67,8 +67,9 @@ class ServiceProcess:
         msg = f"{self.name} not ready after {timeout:.0f} s:\n{self.log_tail()}"
         raise ServiceStartError(msg)
 
-    def get_json(self, path: str) -> tuple[int, object]:
-        response = httpx.get(f"{self.url}{path}", timeout=5)
+    def get_json(self, path: str, token: str | None = None) -> tuple[int, object]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = httpx.get(f"{self.url}{path}", timeout=5, headers=headers)
         return response.status_code, response.json()
 
     def metrics(self) -> str:

@@ -31,9 +31,11 @@ _CREATE = (
 _UPSERT_SUMMARY = (
     "INSERT INTO {s}case_summary (case_id, kind, state, version, entity_id, opened_at,"
     " last_event, updated_at, details)"
-    " VALUES (%(case_id)s, %(kind)s, %(state)s, %(version)s, %(entity_id)s, %(opened_at)s,"
-    " %(type)s, %(occurred_at)s, %(details)s)"
-    " ON CONFLICT (case_id) DO UPDATE SET state = excluded.state, version = excluded.version,"
+    " VALUES (%(case_id)s, %(kind)s, COALESCE(%(state)s, 'open'), %(version)s, %(entity_id)s,"
+    " %(opened_at)s, %(type)s, %(occurred_at)s, %(details)s)"
+    " ON CONFLICT (case_id) DO UPDATE SET"
+    " state = CASE WHEN %(state)s IS NULL THEN {s}case_summary.state ELSE excluded.state END,"
+    " version = excluded.version,"
     " last_event = excluded.last_event, updated_at = excluded.updated_at"
     " WHERE {s}case_summary.version < excluded.version"
 )
@@ -49,14 +51,11 @@ _LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR
          " ORDER BY case_id LIMIT %(limit)s")
 
 
-_STATES = {"case.opened": "open", "case.closed": "closed"}
-
-
 def _row_params(event: CaseEvent) -> dict[str, Any]:
     details = event.data.get("details", {})
     return {
         "case_id": event.case_id, "kind": event.kind, "version": event.version,
-        "state": _STATES.get(event.type, "open"), "type": event.type,
+        "state": event.data.get("state"), "type": event.type,
         "entity_id": event.data.get("entity_id"), "opened_at": event.data.get("opened_at"),
         "occurred_at": event.occurred_at.isoformat(), "fact_id": event.fact_id,
         "details": json.dumps(details, ensure_ascii=False, sort_keys=True),

@@ -4,79 +4,99 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from typing import cast
 
-from eventsourcing.persistence import Tracking
 from fastapi import FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from contracts.cases import CaseEvent
-from contracts.receipts import Reason
-from services.platform.deadletters import dead_letter
-from services.platform.http import ApiError, broker_asyncapi, broker_ready, build_http_app
-from services.platform.kafka import consumer_record, make_broker, record_position_name
+from services.platform.auth import Credentials
+from services.platform.http import broker_asyncapi, broker_ready, build_http_app
+from services.platform.kafka import make_broker
 from services.workflow.application import Workflow
-from services.workflow.errors import CaseNotFoundError, UnusableFactError
+from services.workflow.case_index import CaseIndex
+from services.workflow.consumer import BatchHandler, command_messages, fact_messages
+from services.workflow.followers import PollingLoop, index_step, timer_step
+from services.workflow.http_api import calendar_router, case_router
+from services.workflow.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock
+from services.workflow.metrics import WorkflowMetrics
 from services.workflow.relay import OutboxRelay
 from services.workflow.settings import WorkflowSettings
-from services.workflow.translate import case_event, command_for, read_fact
 
 log = logging.getLogger("fangxin.workflow")
+Handler = Callable[[KafkaMessage], Awaitable[None]]
 DESCRIPTION = "Event-sourced cases: opens, assigns and times them (the only writer)."
 
 
 def create_app(settings: WorkflowSettings) -> FastAPI:
     registry = CollectorRegistry()
-    facts = Counter("fangxin_workflow_facts", "Canonical facts handled, by outcome",
-                    ["outcome"], registry=registry)
-    relay_lag = Gauge("fangxin_workflow_relay_lag_events",
-                      "Stored case events not yet published to Kafka", registry=registry)
+    metrics = WorkflowMetrics(registry)
     topics = settings.topics
     workflow = Workflow(env=settings.eventsourcing_env("workflow.sqlite"))
+    postgres = settings.persistence == "postgres"
+    index = CaseIndex(workflow.recorder.datastore,  # type: ignore[attr-defined]
+                      workflow.recorder, postgres=postgres)
+    lock: LeaderLock = (PostgresLeaderLock(settings.conninfo(), "fangxin-workflow-relay")
+                        if postgres else FileLeaderLock(settings.sqlite_dir / "workflow.lock"))
     broker = make_broker(settings, "workflow", registry)
+    credentials = Credentials.load(settings.units_file)
 
     async def publish(events: Sequence[CaseEvent]) -> None:
-        for event in events:
-            await broker.publish(event, topics.workflow_events, key=event.case_id.encode(),
-                                 headers={"message-id": event.event_id})
+        sent = [await broker.publish(e, topics.workflow_events, key=e.case_id.encode(),
+                                     headers={"message-id": e.event_id}, no_confirm=True)
+                for e in events]
+        await asyncio.gather(*sent)
+        metrics.published(events)
 
-    relay = OutboxRelay(workflow, publish, batch_size=settings.relay_batch_size,
+    relay = OutboxRelay(workflow, publish, lock, batch_size=settings.relay_batch_size,
                         poll_seconds=settings.relay_poll_seconds,
-                        on_progress=lambda pos, head: relay_lag.set(head - pos))
+                        on_progress=lambda pos, head: metrics.relay_lag.set(head - pos))
+    indexer = PollingLoop("case index", index_step(workflow, index), 0.2, lock)
+    timers = PollingLoop("timers", timer_step(workflow, index,
+                                              lambda kind: metrics.timers.labels(kind).inc()),
+                         settings.timer_poll_seconds)
 
-    @broker.subscriber(topics.supervision, group_id=settings.consumer_group,
-                       auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-                       title="on_supervision_fact")
-    async def on_supervision_fact(msg: KafkaMessage) -> None:
-        record = consumer_record(msg)
-        try:
-            command = command_for(read_fact(record.value))
-        except UnusableFactError as exc:
-            log.warning("fact unusable, dead-lettered", extra={"error": str(exc)})
-            reason = Reason(code="unusable_fact", message=str(exc))
-            await broker.publish(dead_letter(record, [reason]), topics.rejected, key=record.key)
-            facts.labels("unusable").inc()
-            return
-        position = record_position_name(record.topic, record.partition)
-        outcome = await asyncio.to_thread(workflow.handle, command,
-                                          Tracking(position, record.offset + 1))
-        facts.labels(outcome.value).inc()
+    gauges = PollingLoop("gauges", lambda: metrics.refresh(index.counts()), 5.0)
+
+    def wake_followers() -> None:
         relay.wake()
+        indexer.wake()
+
+    handler = BatchHandler(workflow, broker, topics, metrics, wake_followers)
+
+    def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
+        return cast("Callable[[Handler], Handler]", broker.subscriber(
+            topic, title=title, group_id=settings.consumer_group, batch=True,
+            max_records=settings.batch_max_records, auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR))
+
+    @subscriber(topics.supervision, "on_supervision_facts")
+    async def on_supervision_facts(msg: KafkaMessage) -> None:
+        await handler.handle(msg, fact_messages)
+
+    @subscriber(topics.workflow_commands, "on_case_commands")
+    async def on_case_commands(msg: KafkaMessage) -> None:
+        await handler.handle(msg, command_messages)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        loops: list[OutboxRelay | PollingLoop] = [relay, indexer, timers, gauges]
+        tasks = [asyncio.create_task(loop.run()) for loop in loops]
         try:
             yield
         finally:
-            relay.stop()
-            with suppress(asyncio.CancelledError):
-                await asyncio.wait_for(relay_task, timeout=10)
+            for loop in loops:
+                loop.stop()
+            for task in tasks:
+                with suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, timeout=10)
             await broker.stop()
+            await asyncio.to_thread(lock.release)
             workflow.close()
 
     async def database_ready() -> bool:
@@ -84,23 +104,11 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
         return True
 
     app = build_http_app(
-        service="workflow",
-        description=DESCRIPTION,
+        service="workflow", description=DESCRIPTION,
         asyncapi=broker_asyncapi(broker, "workflow", DESCRIPTION), registry=registry,
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )
-
-    @app.get("/cases/{case_id}", tags=["cases"])
-    def get_case(case_id: str) -> dict[str, object]:
-        try:
-            history = workflow.case_history(case_id)
-        except CaseNotFoundError as exc:
-            raise ApiError(404, "case_not_found", str(exc)) from None
-        events = [e for e in (case_event(ev) for ev in history) if e is not None]
-        case = workflow.get_case(case_id)
-        return {"case_id": case_id, "kind": case.kind.value, "state": case.state.value,
-                "version": case.version,
-                "history": [e.model_dump(mode="json") for e in events]}
-
+    app.include_router(case_router(workflow, index, credentials))
+    app.include_router(calendar_router(workflow, index, credentials))
     return app

@@ -133,7 +133,8 @@ class CaseIndex:
 
     def _search_sql(self, q: CaseQuery) -> tuple[str, dict[str, Any]]:
         prefix = f'"{self.datastore.schema}".' if self.postgres else ""
-        where, params = ["1 = 1"], {"limit": q.limit, "offset": q.offset}
+        where = ["1 = 1"]
+        params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
         filters: Sequence[tuple[object, str, str, object]] = (
             (q.unit, "owners LIKE %(unit)s", "unit", f"%,{q.unit},%"),
             (q.township_unit, "township_unit = %(township)s", "township", q.township_unit),

@@ -12,6 +12,7 @@ import pytest
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
+from fangxin.local.secrets import ensure_local_secrets, local_tokens
 from fangxin.local.services import ServiceProcess, ServiceStartError
 from tests.fixtures.producers import ProducersFile
 
@@ -20,9 +21,14 @@ from tests.fixtures.producers import ProducersFile
 class Pipeline:
     topics: Topics
     bootstrap: str
+    tokens: dict[str, str]
     intake: ServiceProcess
     workflow: ServiceProcess
     projections: ServiceProcess
+
+    @property
+    def office_token(self) -> str:
+        return self.tokens["district-food-safety-office"]
 
 
 def _free_port() -> int:
@@ -41,7 +47,8 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
               "FANGXIN_POSTGRES_HOST": postgres.host,
               "FANGXIN_POSTGRES_PORT": str(postgres.port),
               "FANGXIN_POSTGRES_USER": postgres.user,
-              "FANGXIN_PRODUCERS_FILE": str(producers_file.path)}
+              "FANGXIN_PRODUCERS_FILE": str(producers_file.path),
+              **ensure_local_secrets(tmp_path)}
     services = {}
     for name in ("intake", "workflow", "projections"):
         database = f"{name}_{uuid.uuid4().hex[:6]}"
@@ -56,6 +63,6 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
         for service in services.values():
             service.stop()
         pytest.fail(str(exc), pytrace=False)
-    yield Pipeline(topics, kafka.bootstrap_servers, **services)
+    yield Pipeline(topics, kafka.bootstrap_servers, local_tokens(tmp_path), **services)
     for service in services.values():
         service.stop()

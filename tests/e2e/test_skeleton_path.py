@@ -66,11 +66,13 @@ def test_an_unqualified_sample_becomes_a_case_in_the_read_model(pipeline: Pipeli
 
     case = eventually(lambda: _case(pipeline, "SD-E2E-1"), what="SD-E2E-1 in projections")
     assert case["kind"] == "SD"
-    assert case["state"] == "open"
+    assert case["state"] == "risk_control+window_open"
     assert case["details"]["sample_id"] == "E2E-1"
-    status, history = pipeline.workflow.get_json("/cases/SD-E2E-1")
+    status, history = pipeline.workflow.get_json("/cases/SD-E2E-1", pipeline.office_token)
     assert status == 200
     assert [e["type"] for e in history["history"]] == ["case.opened"]  # type: ignore[index]
+    assert history["tracks"] == {"disposal": "risk_control",  # type: ignore[index]
+                                 "retest": "window_open"}
 
 
 def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipeline: Pipeline):
@@ -80,20 +82,20 @@ def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipel
 
     receipts = [json.loads(v) for v in asyncio.run(
         read_all(pipeline.bootstrap, pipeline.topics.receipts, 3))]
-    assert sorted(r["status"] for r in receipts) == ["accepted", "accepted", "rejected"]
+    assert sorted(r["status"] for r in receipts) == ["accepted", "duplicate", "rejected"]
     dead = [json.loads(v) for v in asyncio.run(
         read_all(pipeline.bootstrap, pipeline.topics.rejected, 1))]
     assert [r["code"] for r in dead[0]["reasons"]] == ["not_json"]
     eventually(lambda: metric_total(pipeline.workflow.metrics(),
-                                    "fangxin_workflow_facts_total") >= 2,
-               what="workflow handled both copies")
+                                    "fangxin_workflow_messages_total") >= 1,
+               what="workflow handled the fact")
     eventually(lambda: _case(pipeline, "SD-E2E-2"), what="SD-E2E-2 in projections")
     status, cases = pipeline.projections.get_json("/cases?kind=SD")
     assert status == 200
     assert [c["case_id"] for c in cases] == ["SD-E2E-2"]  # type: ignore[union-attr,index]
     _, case = pipeline.projections.get_json("/cases/SD-E2E-2")
     assert len(case["timeline"]) == 1  # type: ignore[index,arg-type]
-    _, history = pipeline.workflow.get_json("/cases/SD-E2E-2")
+    _, history = pipeline.workflow.get_json("/cases/SD-E2E-2", pipeline.office_token)
     assert len(history["history"]) == 1  # type: ignore[index,arg-type]
 
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 def opened(case_id: str = "SD-S1", version: int = 1, type_: str = "case.opened") -> CaseEvent:
     return CaseEvent(event_id=f"{case_id}:{version}", case_id=case_id, kind="SD", type=type_,
                      version=version, occurred_at=datetime(2023, 6, 12, 2, tzinfo=UTC),
-                     fact_id="lab#evt-1", data={"entity_id": "E1", "lot_code": "L1"})
+                     fact_id="lab#evt-1",
+                     data={"entity_id": "E1", "details": {"lot_code": "L1"},
+                           "state": "closed" if type_ == "case.closed" else "open"})
 
 
 @pytest.fixture

@@ -1,0 +1,76 @@
+"""The Kafka edge of the workflow: a consumed batch becomes one transaction per partition."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from contracts.receipts import Reason
+from contracts.topics import Topics
+from services.platform.deadletters import dead_letter
+from services.platform.kafka import record_position_name
+from services.workflow.application import Message, Workflow
+from services.workflow.errors import UnusableFactError
+from services.workflow.metrics import WorkflowMetrics
+from services.workflow.translate import command_from, commands_for, message_id, read_fact
+
+Translate = Callable[[bytes | None], Message]
+
+
+def fact_messages(raw: bytes | None) -> Message:
+    fact = read_fact(raw)
+    return message_id(fact), commands_for(fact)
+
+
+def command_messages(raw: bytes | None) -> Message:
+    command = command_from(raw)
+    return command.message_id, [command]
+
+
+class BatchHandler:
+    """Records of one poll, grouped by partition; each group is decided and recorded at once."""
+
+    def __init__(self, workflow: Workflow, broker: KafkaBroker, topics: Topics,
+                 metrics: WorkflowMetrics, after: Callable[[], None]) -> None:
+        self.workflow = workflow
+        self.broker = broker
+        self.topics = topics
+        self.metrics = metrics
+        self.after = after
+
+    async def handle(self, msg: KafkaMessage, translate: Translate) -> None:
+        by_partition: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        for record in msg.raw_message:
+            by_partition[(record.topic, record.partition)].append(record)
+        for (topic, partition), records in by_partition.items():
+            await self._partition(topic, partition, records, translate)
+        self.after()
+
+    async def _partition(self, topic: str, partition: int, records: list[Any],
+                         translate: Translate) -> None:
+        name = record_position_name(topic, partition)
+        done = await asyncio.to_thread(self.workflow.recorder.max_tracking_id, name) or 0
+        last = records[-1].offset + 1
+        if last <= done:
+            return  # the whole batch was recorded before a crash or a rebalance
+        messages = [m for r in records if r.offset + 1 > done
+                    and (m := await self._translate(r, translate)) is not None]
+        started = time.perf_counter()
+        decisions = await asyncio.to_thread(self.workflow.handle, messages, Tracking(name, last))
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        self.metrics.decided(topic.rsplit(".", 2)[-2], decisions)
+
+    async def _translate(self, record: Any, translate: Translate) -> Message | None:
+        try:
+            return translate(record.value)
+        except UnusableFactError as exc:  # poison: dead-letter it, never block the partition
+            reason = Reason(code="unusable", message=str(exc))
+            await self.broker.publish(dead_letter(record, [reason]), self.topics.rejected,
+                                      key=record.key)
+            return None

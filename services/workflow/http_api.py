@@ -1,0 +1,163 @@
+"""HTTP for people: case search, case detail with its history, commands, the calendar."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from pydantic import BaseModel, Field
+
+from services.platform.auth import Caller, Credentials, Role
+from services.platform.http import ApiError
+from services.workflow.application import Workflow
+from services.workflow.case_index import CaseIndex, CaseQuery
+from services.workflow.decisions import CaseNotFoundError, Decision, Outcome
+from services.workflow.domain.calendar import SHANGHAI, CalendarDataError
+from services.workflow.domain.cases import Case
+from services.workflow.domain.commands import AdvanceCase
+from services.workflow.public_events import public_event
+
+_STATUS = {"not_authorized": 403, "case_not_found": 404, "invalid_reason": 422,
+           "missing_argument": 422, "unknown_command": 422}
+
+
+class CommandRequest(BaseModel):
+    """A unit acts on a case."""
+
+    command: str = Field(description="a command the case's state allows (see "
+                         "available_commands), extend_deadline, pause_clock or resume_clock",
+                         examples=["accept_complaint"])
+    reason: str | None = Field(None, description="statutory reason code, when needed")
+    deadline: str | None = Field(None, description="for extend_deadline / pause / resume")
+    approval_ref: str | None = Field(None, description="approval document of an extension")
+    args: dict[str, Any] = Field(default_factory=dict, description="e.g. {'lab': ...}")
+    at: datetime | None = Field(None, description="when it was decided; default: now")
+
+
+class CaseFilter(BaseModel):
+    """Filters of the case search (案件查询)."""
+
+    unit: str | None = Field(None, description="owned or co-owned by this unit")
+    township: str | None = Field(None, description="e.g. township:北郊乡")
+    action: int | None = Field(None, ge=1, le=13)
+    kind: str | None = Field(None, description="SD, RV, RC, IV, CP, RP, AS or KA")
+    state: str | None = Field(None, description="open, closed, or a track state")
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+
+
+def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
+    router = APIRouter(tags=["cases"])
+
+    def visible(caller: Caller, case: Case) -> bool:
+        return caller.sees_everything or caller.unit in case.owners()
+
+    @router.get("/cases", summary="Search cases")
+    async def search(request: Request, f: Annotated[CaseFilter, Query()]
+                     ) -> list[dict[str, Any]]:
+        caller = credentials.authenticate(request)
+        unit = f.unit if caller.sees_everything else caller.unit  # a unit sees its own cases
+        query = CaseQuery(unit=unit, township_unit=f.township, action=f.action, kind=f.kind,
+                          state=f.state, overdue=f.overdue, due_before=f.due_before,
+                          limit=f.limit, offset=f.offset)
+        return await asyncio.to_thread(index.search, query)
+
+    @router.get("/cases/{case_id}", summary="A case with its full history")
+    async def detail(request: Request, case_id: str,
+                     version: int | None = Query(None, ge=1)) -> dict[str, Any]:
+        caller = credentials.authenticate(request)
+        case, history = await asyncio.to_thread(_load, workflow, case_id, version)
+        if not visible(caller, case):
+            raise ApiError(403, "not_authorized", f"unit {caller.unit!r} does not own {case_id}")
+        return describe(case, history)
+
+    @router.post("/cases/{case_id}/commands", summary="Act on a case")
+    async def command(request: Request, case_id: str, body: CommandRequest,
+                      idempotency_key: Annotated[str | None, Header()] = None
+                      ) -> dict[str, Any]:
+        caller = credentials.authenticate(request)
+        if caller.role is Role.AUDITOR:
+            raise ApiError(403, "not_authorized", "auditors read; they do not act")
+        by = "district-food-safety-office" if caller.role is Role.OFFICE else caller.unit
+        message = f"http#{idempotency_key or uuid.uuid4()}"
+        decision = await asyncio.to_thread(workflow.act, AdvanceCase(
+            message, case_id, body.command, body.at or datetime.now(UTC), by,
+            reason=body.reason, args=body.args, deadline=body.deadline,
+            approval_ref=body.approval_ref))
+        _raise_refusal(decision)
+        case, history = await asyncio.to_thread(_load, workflow, case_id, None)
+        return {"outcome": decision.outcome.value, "case": describe(case, history)}
+
+    return router
+
+
+def calendar_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
+    router = APIRouter(tags=["calendar"])
+
+    @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days")
+    async def load_year(request: Request, year_file: Annotated[dict[str, Any], Body()]
+                        ) -> dict[str, Any]:
+        caller = credentials.authenticate(request)
+        if caller.role is not Role.OFFICE:
+            raise ApiError(403, "not_authorized", "only the district office loads calendars")
+        text = json.dumps(year_file, ensure_ascii=False)
+        year = int(year_file.get("year", 0))
+        start = datetime(year, 1, 1, tzinfo=SHANGHAI) if year else datetime.now(SHANGHAI)
+        end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI) if year else start
+        try:
+            cases = await asyncio.to_thread(index.provisional_cases, start, end)
+            changed = await asyncio.to_thread(workflow.load_year, text, cases)
+        except CalendarDataError as exc:
+            raise ApiError(422, "invalid_year_file", str(exc)) from None
+        return {"year": year, "recomputed_cases": changed}
+
+    return router
+
+
+def _load(workflow: Workflow, case_id: str, version: int | None) -> tuple[Case, list[Any]]:
+    try:
+        case = workflow.get_case(case_id, version)
+        history = workflow.case_history(case_id)
+    except CaseNotFoundError as exc:
+        raise ApiError(404, "case_not_found", str(exc)) from None
+    return case, [e for e in history if version is None or e.originator_version <= version]
+
+
+def _raise_refusal(decision: Decision) -> None:
+    if decision.outcome is Outcome.REFUSED:
+        code = decision.code or "refused"
+        raise ApiError(_STATUS.get(code, 409), code, decision.message or code)
+
+
+def describe(case: Case, history: list[Any]) -> dict[str, Any]:
+    """The public view of a case: no personal data, with the commands its state allows."""
+    events = [e for e in (public_event(ev, case.case_id) for ev in history) if e is not None]
+    allowed = sorted(t.command for t in case.machine.transitions.values()
+                     if not case.is_closed and case.tracks.get(t.track) in t.sources)
+    return {
+        "case_id": case.case_id, "kind": case.kind.value, "state": case.state,
+        "tracks": case.tracks, "version": case.version, "assignment": case.assignment,
+        "owners": sorted(case.owners()), "entity_id": case.entity_id,
+        "rule_set": case.rule_set, "opened_at": case.opened_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "details": case.details, "available_commands": allowed,
+        "deadlines": {name: _deadline(d) for name, d in case.deadlines.items()},
+        "history": [{"version": e.version, "type": e.type, "at": e.occurred_at.isoformat(),
+                     "by": e.data.get("by"), "command": e.data.get("command"),
+                     "from": e.data.get("source"), "to": e.data.get("target"),
+                     "reason": e.data.get("reason"), "deadline": e.data.get("name"),
+                     "recorded_at": e.data.get("recorded_at")} for e in events],
+    }
+
+
+def _deadline(d: dict[str, Any]) -> dict[str, Any]:
+    keys = ("due_at", "warn_at", "started_at", "met_at", "provisional", "status", "warned",
+            "overdue", "escalated_to", "extensions", "paused_since", "budget", "rule_set")
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in d.items()
+            if k in keys}
