@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from services.workflow.errors import UnusableFactError
 from services.workflow.metrics import WorkflowMetrics
 from services.workflow.translate import command_from, commands_for, message_id, read_fact
 
+log = logging.getLogger("fangxin.workflow.consumer")
 Translate = Callable[[bytes | None], Message]
 
 
@@ -43,13 +45,23 @@ class BatchHandler:
         self.topics = topics
         self.metrics = metrics
         self.after = after
+        self._backoff = 0.5
 
     async def handle(self, msg: KafkaMessage, translate: Translate) -> None:
+        """Record the batch, or back off and raise so that Kafka redelivers it."""
         by_partition: dict[tuple[str, int], list[Any]] = defaultdict(list)
         for record in msg.raw_message:
             by_partition[(record.topic, record.partition)].append(record)
-        for (topic, partition), records in by_partition.items():
-            await self._partition(topic, partition, records, translate)
+        try:
+            for (topic, partition), records in by_partition.items():
+                await self._partition(topic, partition, records, translate)
+        except Exception:  # a transient fault (database, broker): back off, then redeliver
+            log.exception("batch failed; it will be redelivered",
+                          extra={"backoff_seconds": self._backoff})
+            await asyncio.sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, 30.0)
+            raise
+        self._backoff = 0.5
         self.after()
 
     async def _partition(self, topic: str, partition: int, records: list[Any],
