@@ -18,7 +18,7 @@ from fangxin.local.kafka import KafkaServer, create_topics
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from tests.factories import as_bytes, sampling_fact
-from tests.fixtures.producers import TEST_LAB, TEST_MARKET, ProducersFile
+from tests.fixtures.producers import TEST_IMPORTER, TEST_LAB, TEST_MARKET, ProducersFile
 
 pytestmark = pytest.mark.integration
 
@@ -147,3 +147,45 @@ def test_http_batches_answer_each_event_in_order(intake: TestClient,
     assert [r["status"] for r in answer.json()] == ["accepted", "rejected", "duplicate"]
     assert intake.post("/events/batch", content=b"{}", headers=auth).json()["code"] == (
         "not_a_batch")
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def shared_document(relative: str) -> bytes:
+    path = SHARED_DATA / relative
+    assert path.exists(), f"{path} is missing: the conformance data must be beside the repo"
+    return path.read_bytes()
+
+
+def test_an_epcis_capture_becomes_trace_facts(kafka: KafkaServer, topics: Topics,
+                                              intake: TestClient,
+                                              producers_file: ProducersFile):
+    auth = {"Authorization": f"Bearer {producers_file.tokens[TEST_MARKET]}",
+            "GS1-Capture-ID": "capture-9.6.1"}
+    document = shared_document("epcis-gs1/JSON/Example_9.6.1-ObjectEvent.jsonld")
+
+    answer = intake.post("/epcis/capture", content=document, headers=auth)
+
+    assert answer.status_code == 200, answer.json()
+    assert (answer.json()["status"], answer.json()["facts"]) == ("accepted", 3)
+    facts = read_until(kafka.bootstrap_servers, topics.trace, 3)
+    assert sorted(f["type"] for f in facts) == ["foodsafety.trace.received",
+                                                "foodsafety.trace.shipped",
+                                                "foodsafety.trace.shipped"]
+
+
+def test_a_gdst_producer_is_held_to_the_gdst_rules(intake: TestClient,
+                                                   producers_file: ProducersFile):
+    document = shared_document("epcis-gdst/invalid/gdst_vessel_invalid_imo.jsonld")
+    market = {"Authorization": f"Bearer {producers_file.tokens[TEST_MARKET]}"}
+    importer = {"Authorization": f"Bearer {producers_file.tokens[TEST_IMPORTER]}"}
+
+    lenient = intake.post("/epcis/capture", content=document, headers=market)
+    strict = intake.post("/epcis/capture", content=document, headers=importer)
+
+    assert lenient.json()["status"] == "accepted"
+    assert strict.status_code == 422
+    reasons = strict.json()["reasons"]
+    assert {r["code"] for r in reasons} == {"gdst_profile"}
+    assert any("imo" in r["message"].lower() for r in reasons)
