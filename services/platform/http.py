@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -47,6 +48,13 @@ def build_http_app(
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"path": ".".join(map(str, e.get("loc", ()))), "message": e.get("msg", "")}
+                  for e in exc.errors()[:20]]
+        return JSONResponse({"code": "invalid_request", "message": "the request does not "
+                             "match its schema", "errors": errors}, status_code=422)
 
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:

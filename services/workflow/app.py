@@ -109,6 +109,7 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )
+    app.state.workflow = workflow  # for in-process tests and tools
     app.include_router(case_router(workflow, index, credentials))
     app.include_router(calendar_router(workflow, index, credentials))
     return app

@@ -1,6 +1,9 @@
-"""HTTP for people: case search, case detail with its history, commands, the calendar."""
+"""HTTP for people: case search, case detail with its history, commands, the calendar.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: FastAPI must see the real dependency objects
+in the signatures, and they are local to the router factories.
+"""
+
 
 import asyncio
 import json
@@ -8,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query
 from pydantic import BaseModel, Field
 
 from services.platform.auth import Caller, Credentials, Role
@@ -54,14 +57,14 @@ class CaseFilter(BaseModel):
 
 def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["cases"])
+    Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     def visible(caller: Caller, case: Case) -> bool:
         return caller.sees_everything or caller.unit in case.owners()
 
     @router.get("/cases", summary="Search cases")
-    async def search(request: Request, f: Annotated[CaseFilter, Query()]
+    async def search(caller: Authenticated, f: Annotated[CaseFilter, Query()]
                      ) -> list[dict[str, Any]]:
-        caller = credentials.authenticate(request)
         unit = f.unit if caller.sees_everything else caller.unit  # a unit sees its own cases
         query = CaseQuery(unit=unit, township_unit=f.township, action=f.action, kind=f.kind,
                           state=f.state, overdue=f.overdue, due_before=f.due_before,
@@ -69,19 +72,17 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
         return await asyncio.to_thread(index.search, query)
 
     @router.get("/cases/{case_id}", summary="A case with its full history")
-    async def detail(request: Request, case_id: str,
-                     version: int | None = Query(None, ge=1)) -> dict[str, Any]:
-        caller = credentials.authenticate(request)
+    async def detail(caller: Authenticated, case_id: str,
+                     version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
         case, history = await asyncio.to_thread(_load, workflow, case_id, version)
         if not visible(caller, case):
             raise ApiError(403, "not_authorized", f"unit {caller.unit!r} does not own {case_id}")
         return describe(case, history)
 
     @router.post("/cases/{case_id}/commands", summary="Act on a case")
-    async def command(request: Request, case_id: str, body: CommandRequest,
+    async def command(caller: Authenticated, case_id: str, body: CommandRequest,
                       idempotency_key: Annotated[str | None, Header()] = None
                       ) -> dict[str, Any]:
-        caller = credentials.authenticate(request)
         if caller.role is Role.AUDITOR:
             raise ApiError(403, "not_authorized", "auditors read; they do not act")
         by = "district-food-safety-office" if caller.role is Role.OFFICE else caller.unit
@@ -99,11 +100,11 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
 
 def calendar_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["calendar"])
+    Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days")
-    async def load_year(request: Request, year_file: Annotated[dict[str, Any], Body()]
+    async def load_year(caller: Authenticated, year_file: Annotated[dict[str, Any], Body()]
                         ) -> dict[str, Any]:
-        caller = credentials.authenticate(request)
         if caller.role is not Role.OFFICE:
             raise ApiError(403, "not_authorized", "only the district office loads calendars")
         text = json.dumps(year_file, ensure_ascii=False)
