@@ -20,8 +20,12 @@ app = typer.Typer(help="fangxin 放心: food-safety supervision platform, Longti
                   no_args_is_help=True)
 kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, loopback).")
 topics_app = typer.Typer(help="Kafka topics of the public surface.")
+keys_app = typer.Typer(help="Secrets the services need.")
+calendar_app = typer.Typer(help="The working-day calendar (国务院办公厅放假安排).")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
+app.add_typer(keys_app, name="keys")
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 StateDir = Annotated[Path, typer.Option(help="where broker data, databases and logs live")]
 
@@ -56,6 +60,32 @@ def topics_create(bootstrap: str = "127.0.0.1:9092", partitions: int = DEFAULT_P
     console.print(f"{len(names)} topics ready with {partitions} partitions each")
 
 
+@keys_app.command("cipher")
+def keys_cipher() -> None:
+    """Print a new AES-256 key for FANGXIN_CIPHER_KEY (the event store's encryption)."""
+    from eventsourcing.cryptography import AESCipher  # noqa: PLC0415
+
+    typer.echo(AESCipher.create_key(32))
+
+
+@calendar_app.command("load")
+def calendar_load(year_file: Path, workflow: str = "http://127.0.0.1:8002",
+                  token: Annotated[str, typer.Option(envvar="FANGXIN_TOKEN",
+                                                     help="the district office's token")] = ""
+                  ) -> None:
+    """Load a year's holidays and 调休 days; provisional deadlines of that year are recomputed."""
+    import httpx  # noqa: PLC0415
+
+    answer = httpx.post(f"{workflow}/calendar/years", content=year_file.read_bytes(),
+                        headers={"Authorization": f"Bearer {token}",
+                                 "Content-Type": "application/json"}, timeout=120)
+    if answer.status_code != 200:
+        console.print(f"[red]{answer.status_code} {answer.text}")
+        raise typer.Exit(1)
+    body = answer.json()
+    console.print(f"{body['year']} loaded; {body['recomputed_cases']} cases recomputed")
+
+
 @app.command()
 def up(state_dir: StateDir = Path("var"), kafka_port: int = 9092) -> None:
     """Start Kafka and the three services (SQLite) in the background."""
@@ -64,7 +94,8 @@ def up(state_dir: StateDir = Path("var"), kafka_port: int = 9092) -> None:
     stack.start_services(bootstrap)
     for name, service in stack.services.items():
         console.print(f"{name:12} {service.url}/docs   {service.url}/metrics")
-    console.print(f"Kafka {bootstrap}. Logs in {state_dir / 'logs'}. Stop with: fangxin down")
+    console.print(f"Kafka {bootstrap}. Logs in {state_dir / 'logs'}. Unit tokens in "
+                  f"{state_dir / 'secrets' / 'tokens.json'}. Stop with: fangxin down")
 
 
 @app.command()
