@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from contracts.envelope import CloudEvent
 from services.workflow.application import Workflow
 from services.workflow.decisions import CaseNotFoundError, Outcome
 from services.workflow.domain.commands import AdvanceCase
-from services.workflow.translate import commands_for, message_id
+from services.workflow.translate import command_from, commands_for, message_id
 from tests.unit.contracts.examples import (
     CANTEEN_USCC,
     CATERING_USCC,
@@ -196,6 +197,24 @@ class WorkflowSuite:
         # 国庆 1-7 October (a test fixture, not a published notice): 7 WD end on 15 October,
     # where weekdays alone gave 8 October
         assert acceptance["due_at"].date().isoformat() == "2027-10-15"
+
+    def test_a_repeated_case_command_is_applied_once(self, workflow, offsets):
+        self.handle(workflow, offsets, fact("foodsafety.entity.registered",
+                                            entity_id=CATERING_USCC, kind="catering"),
+                    fact("foodsafety.complaint.received", complaint_id="C-CMD"))
+        raw = json.dumps({"command_id": "sys-42", "case_id": "CP-C-CMD",
+                          "command": "accept_complaint", "by_unit": "market-regulation",
+                          "at": "2023-06-19T09:00:00+08:00"}).encode()
+        command = command_from(raw)
+
+        first = workflow.handle([(command.message_id, [command])],
+                                Tracking("kafka:commands:0", 1))
+        again = workflow.handle([(command.message_id, [command])],
+                                Tracking("kafka:commands:0", 2))
+
+        assert [d.outcome for d in first + again] == [Outcome.APPLIED,
+                                                      Outcome.DUPLICATE_MESSAGE]
+        assert workflow.get_case("CP-C-CMD").version == 2
 
     def test_a_sample_for_an_unknown_business_still_gets_a_lead_unit(self, workflow, offsets):
         self.handle(workflow, offsets, fact("foodsafety.sampling.reported", sample_id="S-UNK",
