@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
-from services.workflow.decisions import CaseNotFoundError, Decision, Outcome, decide
+from services.workflow.decisions import CaseNotFoundError, Decision, Outcome, decide, reads
 from services.workflow.domain.calendar import SHANGHAI, YearCalendar
 from services.workflow.domain.cases import Case, InboxEntry
 from services.workflow.domain.commands import AdvanceCase, WorkflowCommand
@@ -44,6 +45,9 @@ class Workflow(EventSourcedProjection[UUID]):
         """Decide every message; record the events, inbox entries and position atomically."""
         for _ in range(self.max_attempts):
             session = Session(self.repository)
+            session.prefetch(itertools.chain.from_iterable(
+                (InboxEntry.create_id(mid), *(i for c in commands for i in reads(c)))
+                for mid, commands in messages))  # one read for the whole batch
             decisions = [self._decide_message(mid, commands, session)
                          for mid, commands in messages]
             processing = ProcessingEvent[UUID](tracking=tracking)

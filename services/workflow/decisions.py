@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from services.workflow.domain.businesses import Business, KitchenDay, business_uuid
 from services.workflow.domain.calendar import local_date
@@ -65,6 +67,26 @@ def decide(command: WorkflowCommand, session: Session, policy: CasePolicy) -> De
     except NoRuleSetError as exc:
         return Decision(Outcome.REFUSED, getattr(command, "case_id", None), "no_rule_set",
                         str(exc))
+
+
+def reads(command: WorkflowCommand) -> Iterator[UUID]:
+    """The aggregates ``decide`` may load for ``command``, to fetch a batch's all at once.
+
+    Only a hint: an aggregate not named here is still loaded when it is needed.
+    """
+    if isinstance(command, OpenCase):
+        yield case_uuid(command.case_id)
+        if command.entity_id:
+            yield business_uuid(command.entity_id)
+    elif isinstance(command, AdvanceCase):
+        yield case_uuid(command.case_id)
+    elif isinstance(command, RegisterBusiness):
+        yield business_uuid(command.entity_id)
+    elif isinstance(command, CountKitchenAlert):
+        day = local_date(command.observed_at).isoformat()
+        yield KitchenDay.create_id(command.entity_id, day)
+        yield case_uuid(f"KA-{command.entity_id}-{day}")
+        yield business_uuid(command.entity_id)
 
 
 def _dispatch(command: WorkflowCommand, session: Session, policy: CasePolicy) -> Decision:

@@ -89,12 +89,14 @@ class WorkingCalendar:
         self._library = library
         self._years: dict[int, YearCalendar] = {}
         self._overrides: dict[date, bool] = {}
+        self._memo: dict[date, bool] = {}  # chinese-calendar rescans its table on every call
         for year in years:
             self.load_year(year)
 
     def load_year(self, year: YearCalendar) -> None:
         """Load (or replace) one year's notice; it wins over chinese-calendar for that year."""
         self._years[year.year] = year
+        self._memo = {}
         self._overrides = {}
         for known in sorted(self._years.values(), key=lambda y: y.year):
             self._overrides.update(dict.fromkeys(known.rest_days(), False))
@@ -108,6 +110,12 @@ class WorkingCalendar:
         """Whether offices work on this day (工作日), Monday to Friday for an unknown year."""
         if isinstance(day, datetime):
             day = local_date(day)
+        known = self._memo.get(day)
+        if known is None:
+            known = self._memo[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         if day in self._overrides:
             return self._overrides[day]
         if day.year not in self._years and self._library and _library_knows(day.year):
