@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 
 from fangxin.local.postgres import PostgresServer
 from services.workflow.application import Workflow
+from services.workflow.leader import FileLeaderLock, PostgresLeaderLock
 from services.workflow.translate import commands_for, message_id
 from tests.suites.workflow import fact
 
@@ -74,3 +75,16 @@ def test_two_instances_racing_on_one_timer_fire_it_once(postgres, pg_env):
     assert history.count("DeadlineOverdue") == 1
     first.close()
     second.close()
+
+
+def test_only_one_relay_holds_the_leader_lock_at_a_time(postgres, pg_database, tmp_path):
+    for make in (lambda: PostgresLeaderLock(postgres.dsn(pg_database), "relay"),
+                 lambda: FileLeaderLock(tmp_path / "relay.lock")):
+        first, second = make(), make()
+
+        assert first.acquire() is True
+        assert first.acquire() is True  # holding it is idempotent
+        assert second.acquire() is False
+        first.release()
+        assert second.acquire() is True
+        second.release()
