@@ -136,7 +136,7 @@ INVESTIGATION = _machine(
 COMPLAINT = _machine(
     CaseKind.COMPLAINT, "complaints",
     tracks={"complaint": "received"},
-    finals={"complaint": {"refused", "agreed", "terminated"}},
+    finals={"complaint": {"refused", "agreed", "terminated", "parties_notified"}},
     opening=("acceptance",),
     transitions=[
         _t("accept_complaint", "complaint", {"received"}, "mediating", stops=("acceptance",),
@@ -147,6 +147,8 @@ COMPLAINT = _machine(
         _t("terminate_mediation", "complaint", {"mediating"}, "terminated",
            stops=("mediation",), reasons="termination_reasons",
            starts=("termination_notice",)),
+        _t("notify_parties", "complaint", {"refused", "terminated"}, "parties_notified",
+           stops=("refusal_notice", "termination_notice")),
     ],
     pausable=("mediation",),
 )

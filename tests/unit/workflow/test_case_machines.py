@@ -66,6 +66,17 @@ class TestComplaint:
         assert not case.is_closed  # the refusal notice is still due
         assert case.deadlines["refusal_notice"]["status"] == "running"
 
+    def test_a_terminated_mediation_closes_once_both_parties_are_told(self):
+        case = open_case(CaseKind.COMPLAINT)
+        case.advance("accept_complaint", at=T0, by="m", planner=FakePlanner())
+        case.advance("terminate_mediation", at=T0, by="m", planner=FakePlanner(),
+                     reason="withdrawn")
+        assert not case.is_closed
+
+        case.advance("notify_parties", at=T0, by="m", planner=FakePlanner())
+
+        assert case.is_closed
+
     def test_mediation_cannot_end_before_acceptance(self):
         case = open_case(CaseKind.COMPLAINT)
 
