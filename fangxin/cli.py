@@ -14,6 +14,7 @@ from rich.console import Console
 from contracts.topics import Topics
 from fangxin import demo as demo_job
 from fangxin.local.kafka import KafkaServer, create_topics, resolve_classpath
+from fangxin.local.secrets import local_tokens
 from fangxin.stack import DEFAULT_PARTITIONS, LocalStack
 
 app = typer.Typer(help="fangxin 放心: food-safety supervision platform, Longting District.",
@@ -119,8 +120,9 @@ def demo(state_dir: StateDir = Path("var/demo"),
         sent = asyncio.run(demo_job.publish_samples(bootstrap, stack.topics.inbound))
         console.print(f"published {sent} messages to {stack.topics.inbound}")
         with console.status("waiting for the read model"):
+            token = local_tokens(state_dir)["district-food-safety-office"]
             cases = demo_job.wait_for_cases(stack.services["projections"],
-                                            demo_job.expected_cases())
+                                            demo_job.expected_cases(), token)
         demo_job.report(console, cases)
         if len(cases) < demo_job.expected_cases():
             console.print(f"[red]expected {demo_job.expected_cases()} cases, saw {len(cases)}")

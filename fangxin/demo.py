@@ -57,11 +57,12 @@ async def publish_samples(bootstrap: str, topic: str) -> int:
     return len(values)
 
 
-def wait_for_cases(projections: ServiceProcess, expected: int, timeout: float = 60) -> list[Any]:
+def wait_for_cases(projections: ServiceProcess, expected: int, token: str,
+                   timeout: float = 60) -> list[Any]:
     deadline = time.monotonic() + timeout
     cases: list[Any] = []
     while time.monotonic() < deadline:
-        status, body = projections.get_json("/cases?kind=SD")
+        status, body = projections.get_json("/cases?kind=SD", token)
         cases = body if status == 200 and isinstance(body, list) else []
         if len(cases) >= expected:
             return cases

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from contracts import topics
 from contracts.facts.base import FactModel
 from contracts.identifiers import EntityRef
+from contracts.lots import LotCode
 from contracts.registry import FactType
 from contracts.times import Timestamp
 
@@ -99,7 +100,7 @@ class ComplaintReceived(FactModel):
     received_at: Timestamp = Field(description="when it was received (登记时间); deadlines run "
                                                "from here")
     respondent: Respondent = Field(description="who it is about (被投诉/被举报对象)")
-    lot_code: str | None = Field(default=None, min_length=1, max_length=300,
+    lot_code: LotCode | None = Field(default=None, min_length=1, max_length=300,
                                  description="lot of the product concerned, if known")
     summary: str = Field(min_length=1, max_length=4000, description="what happened (主要内容)")
     complainant: Complainant = Field(

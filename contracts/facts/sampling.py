@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from contracts import topics
 from contracts.facts.base import FactModel
 from contracts.identifiers import EntityRef
+from contracts.lots import LotCode
 from contracts.registry import FactType
 from contracts.times import Timestamp
 
@@ -58,7 +59,7 @@ class SamplingReported(FactModel):
     sample_id: str = Field(min_length=1, max_length=100,
                            description="sample number (抽样单编号), unique per sampling system")
     entity_id: EntityRef = Field(description="the sampled business (被抽样单位), by its entity id")
-    lot_code: str = Field(min_length=1, max_length=300,
+    lot_code: LotCode = Field(min_length=1, max_length=300,
                           description="lot or batch of the product (批号), e.g. a GS1 Digital Link")
     product: str = Field(min_length=1, max_length=200, description="product name (样品名称)")
     category: str = Field(min_length=1, max_length=100,

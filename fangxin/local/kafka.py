@@ -275,7 +275,7 @@ class KafkaServer:
         heap: str = "-Xms128m -Xmx384m",
         num_partitions: int = 1,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # the broker runs with its own cwd
         previous = self._previous_ports()
         self.port = port or previous.get("PLAINTEXT") or free_port()
         self.controller_port = controller_port or previous.get("CONTROLLER") or free_port()

@@ -4,93 +4,132 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from typing import Any, cast
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from fastapi import FastAPI, Query
+from eventsourcing.persistence import InfrastructureFactory
+from fastapi import FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import ValidationError
 
-from contracts.cases import CaseEvent
-from contracts.receipts import Reason
-from services.platform.deadletters import dead_letter
-from services.platform.http import ApiError, broker_asyncapi, broker_ready, build_http_app
-from services.platform.kafka import consumer_record, make_broker, record_position_name
+from services.platform.auth import Credentials
+from services.platform.http import broker_asyncapi, broker_ready, build_http_app
+from services.platform.kafka import make_broker
+from services.projections.assessment.http_api import assessment_router
+from services.projections.assessment.projection import AssessmentProjection
+from services.projections.assessment.views import PostgresAssessmentView, SQLiteAssessmentView
+from services.projections.case_http import case_router
 from services.projections.case_projection import CaseProjection
 from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
+from services.projections.consumer import Event, Feeder, ReadModel
+from services.projections.reporting import SnapshotReporter
 from services.projections.settings import ProjectionsSettings
 
 log = logging.getLogger("fangxin.projections")
 DESCRIPTION = "Read models: cases, trace-back and assessment."
+Handler = Callable[[KafkaMessage], Awaitable[None]]
+
+
+def open_view(settings: ProjectionsSettings, sqlite: type, postgres: type) -> Any:
+    env = settings.eventsourcing_env("projections.sqlite")
+    return InfrastructureFactory.construct(env).tracking_recorder(
+        sqlite if settings.persistence == "sqlite" else postgres)
 
 
 def open_case_view(settings: ProjectionsSettings) -> CaseView:
-    env = settings.eventsourcing_env("projections.sqlite")
-    view_class = SQLiteCaseView if settings.persistence == "sqlite" else PostgresCaseView
-    view = InfrastructureFactory.construct(env).tracking_recorder(view_class)
-    return cast("CaseView", view)
+    return cast("CaseView", open_view(settings, SQLiteCaseView, PostgresCaseView))
+
+
+class _Assessment(AssessmentProjection):
+    name = "assessment"
 
 
 def create_app(settings: ProjectionsSettings) -> FastAPI:
     registry = CollectorRegistry()
-    applied = Counter("fangxin_projections_case_events", "Case events applied to read models,"
-                      " by outcome", ["outcome"], registry=registry)
+    applied = Counter("fangxin_projections_events_applied", "Facts and case events applied, "
+                      "by read model", ["read_model"], registry=registry)
+    gaps = Counter("fangxin_projections_offset_gaps", "Offsets a read model never saw",
+                   ["read_model"], registry=registry)
+    snapshots = Counter("fangxin_projections_snapshots_published", "Assessment snapshots "
+                        "published", ["final"], registry=registry)
     topics = settings.topics
-    view = open_case_view(settings)
-    projection = CaseProjection(view)
+    credentials = Credentials.load(settings.units_file)
+    case_view = open_case_view(settings)
+    assessment_view = open_view(settings, SQLiteAssessmentView, PostgresAssessmentView)
+    cases: ReadModel = CaseProjection(case_view)
+    assessment: ReadModel = _Assessment(assessment_view)
     broker = make_broker(settings, "projections", registry)
 
-    @broker.subscriber(topics.workflow_events, group_id=settings.consumer_group,
-                       auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-                       title="on_case_event")
-    async def on_case_event(msg: KafkaMessage) -> None:
-        record = consumer_record(msg)
-        try:
-            event = CaseEvent.model_validate_json(record.value or b"")
-        except ValidationError as exc:
-            reason = Reason(code="invalid_case_event", message=str(exc.errors()[:3]))
-            await broker.publish(dead_letter(record, [reason]), topics.rejected, key=record.key)
-            applied.labels("dead_lettered").inc()
-            return
-        tracking = Tracking(record_position_name(record.topic, record.partition),
-                            record.offset + 1)
-        outcome = await asyncio.to_thread(projection.process_event, event, tracking)
-        applied.labels(outcome.value).inc()
+    reporter = SnapshotReporter(assessment_view,
+                                interval=timedelta(seconds=settings.snapshot_interval_seconds))
+
+    def on_applied(model: str, events: Sequence[Event]) -> None:
+        applied.labels(model).inc(len(events))
+        if model == "assessment":
+            reporter.changed(events)
+
+    feeder = Feeder(broker, topics, {
+        topics.supervision: [assessment],
+        topics.trace: [],
+        topics.workflow_events: [cases, assessment],
+    }, on_applied, lambda name, _expected, _got: gaps.labels(name.split(":")[0]).inc())
+
+    def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
+        return cast("Callable[[Handler], Handler]", broker.subscriber(
+            topic, title=title, group_id=settings.consumer_group, batch=True,
+            max_records=settings.batch_max_records, auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR))
+
+    @subscriber(topics.supervision, "on_supervision_facts")
+    async def on_supervision_facts(msg: KafkaMessage) -> None:
+        await feeder.handle(msg)
+
+    @subscriber(topics.trace, "on_trace_facts")
+    async def on_trace_facts(msg: KafkaMessage) -> None:
+        await feeder.handle(msg)
+
+    @subscriber(topics.workflow_events, "on_case_events")
+    async def on_case_events(msg: KafkaMessage) -> None:
+        await feeder.handle(msg)
+
+    async def publish_snapshots() -> None:
+        while True:
+            try:
+                due = await asyncio.to_thread(reporter.due)
+                for snapshot in due:
+                    await broker.publish(snapshot, topics.reporting,
+                                         key=snapshot.scope.id.encode())
+                    snapshots.labels(str(snapshot.final).lower()).inc()
+                reporter.confirm(due)
+            except Exception:  # the broker or the database is away: try again later
+                log.exception("publishing assessment snapshots failed")
+            await asyncio.sleep(5)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
+        publisher = asyncio.create_task(publish_snapshots(), name="snapshots")
         try:
             yield
         finally:
+            publisher.cancel()
+            with suppress(asyncio.CancelledError):
+                await publisher
             await broker.stop()
 
     async def database_ready() -> bool:
-        await asyncio.to_thread(view.max_tracking_id, "__migration__")
+        await asyncio.to_thread(case_view.max_tracking_id, "__migration__")
         return True
 
     app = build_http_app(
-        service="projections",
-        description=DESCRIPTION,
+        service="projections", description=DESCRIPTION,
         asyncapi=broker_asyncapi(broker, "projections", DESCRIPTION), registry=registry,
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )
-
-    @app.get("/cases/{case_id}", tags=["cases"])
-    def get_case(case_id: str) -> dict[str, Any]:
-        case = view.case(case_id)
-        if case is None:
-            raise ApiError(404, "case_not_found", f"no case {case_id!r} in the read model")
-        return case
-
-    @app.get("/cases", tags=["cases"])
-    def list_cases(kind: str | None = None,
-                   limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
-        return view.cases(kind, limit)
-
+    app.include_router(case_router(case_view, credentials))
+    app.include_router(assessment_router(assessment_view, credentials))
     return app

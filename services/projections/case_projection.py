@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.cases import CaseEvent
+from contracts.envelope import CloudEvent
 from services.projections.case_views import CaseView
 
 
@@ -16,17 +18,26 @@ class Applied(StrEnum):
 
 
 class CaseProjection:
-    """Applies each case event with its Kafka position in one transaction, exactly once."""
+    """Applies case events with their Kafka position in one transaction, exactly once."""
+
+    name = "cases"
 
     def __init__(self, view: CaseView) -> None:
         self.view = view
 
-    def process_event(self, event: CaseEvent, tracking: Tracking) -> Applied:
+    def position(self, application_name: str) -> int:
+        return self.view.max_tracking_id(application_name) or 0
+
+    def apply(self, events: Sequence[CloudEvent | CaseEvent], tracking: Tracking) -> Applied:
+        """Apply a batch (facts are not this read model's business and are skipped)."""
+        cases = [e for e in events if isinstance(e, CaseEvent)]
         try:
-            self.view.apply(event, tracking)
+            self.view.apply(cases, tracking)
         except IntegrityError:
-            recorded = self.view.max_tracking_id(tracking.application_name) or 0
-            if recorded >= tracking.notification_id:
+            if self.position(tracking.application_name) >= tracking.notification_id:
                 return Applied.DUPLICATE_POSITION  # a redelivery after a crash or rebalance
             raise
         return Applied.APPLIED
+
+    def process_event(self, event: CaseEvent, tracking: Tracking) -> Applied:
+        return self.apply([event], tracking)

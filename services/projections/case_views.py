@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
@@ -74,7 +75,7 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 class CaseView(Protocol):
     """What the projection and the HTTP API need from the case read model."""
 
-    def apply(self, event: CaseEvent, tracking: Tracking) -> None: ...
+    def apply(self, events: Sequence[CaseEvent], tracking: Tracking) -> None: ...
     def case(self, case_id: str) -> dict[str, Any] | None: ...
     def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
@@ -103,11 +104,13 @@ class _CaseQueries:
     datastore: Any
     _insert_tracking: Any
 
-    def apply(self, event: CaseEvent, tracking: Tracking) -> None:
-        params = _row_params(event)
+    def apply(self, events: Sequence[CaseEvent], tracking: Tracking) -> None:
+        """Write the rows of every event and the position in one transaction."""
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.sql.insert_timeline, params)
-            curs.execute(self.sql.upsert_summary, params)
+            for event in events:
+                params = _row_params(event)
+                curs.execute(self.sql.insert_timeline, params)
+                curs.execute(self.sql.upsert_summary, params)
             self._insert_tracking(curs, tracking)
 
     def case(self, case_id: str) -> dict[str, Any] | None:

@@ -90,15 +90,15 @@ def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipel
                                     "fangxin_workflow_messages_total") >= 1,
                what="workflow handled the fact")
     eventually(lambda: _case(pipeline, "SD-E2E-2"), what="SD-E2E-2 in projections")
-    status, cases = pipeline.projections.get_json("/cases?kind=SD")
+    status, cases = pipeline.projections.get_json("/cases?kind=SD", pipeline.office_token)
     assert status == 200
     assert [c["case_id"] for c in cases] == ["SD-E2E-2"]  # type: ignore[union-attr,index]
-    _, case = pipeline.projections.get_json("/cases/SD-E2E-2")
+    _, case = pipeline.projections.get_json("/cases/SD-E2E-2", pipeline.office_token)
     assert len(case["timeline"]) == 1  # type: ignore[index,arg-type]
     _, history = pipeline.workflow.get_json("/cases/SD-E2E-2", pipeline.office_token)
     assert len(history["history"]) == 1  # type: ignore[index,arg-type]
 
 
 def _case(pipeline: Pipeline, case_id: str) -> dict | None:
-    status, body = pipeline.projections.get_json(f"/cases/{case_id}")
+    status, body = pipeline.projections.get_json(f"/cases/{case_id}", pipeline.office_token)
     return body if status == 200 else None  # type: ignore[return-value]

@@ -1,0 +1,31 @@
+"""HTTP for the case read model: authenticated queries.
+
+No ``from __future__ import annotations``: FastAPI must see the dependency objects.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from services.platform.auth import Caller, Credentials
+from services.platform.http import ApiError
+from services.projections.case_views import CaseView
+
+
+def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
+    router = APIRouter(tags=["cases"])
+    Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
+
+    @router.get("/cases/{case_id}", summary="A case as the read model has it")
+    def get_case(case_id: str, caller: Authenticated) -> dict[str, Any]:
+        case = view.case(case_id)
+        if case is None:
+            raise ApiError(404, "case_not_found", f"no case {case_id!r} in the read model")
+        return case
+
+    @router.get("/cases", summary="Cases in the read model")
+    def list_cases(caller: Authenticated, kind: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+        return view.cases(kind, limit)
+
+    return router

@@ -1,0 +1,92 @@
+"""The Kafka edge of the projections: a consumed batch feeds every read model that wants it.
+
+Per partition and per read model, the batch's rows and the read model's position are written
+in one transaction. Records at or below a read model's position are skipped (redeliveries); a
+jump past the next expected offset is reported as a gap, never passed over silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import BaseModel, ValidationError
+
+from contracts.cases import CaseEvent
+from contracts.envelope import CloudEvent
+from contracts.receipts import Reason
+from contracts.topics import Topics
+from services.platform.deadletters import dead_letter
+from services.platform.kafka import record_position_name
+
+log = logging.getLogger("fangxin.projections.consumer")
+Event = CloudEvent | CaseEvent
+
+
+class ReadModel(Protocol):
+    name: str
+
+    def position(self, application_name: str) -> int: ...
+    def apply(self, events: Sequence[Event], tracking: Tracking) -> Any: ...
+
+
+class Feeder:
+    """Feeds consumed batches to read models; ``on_applied`` sees what each model applied."""
+
+    def __init__(self, broker: KafkaBroker, topics: Topics, models: dict[str, list[ReadModel]],
+                 on_applied: Callable[[str, Sequence[Event]], None],
+                 on_gap: Callable[[str, int, int], None]) -> None:
+        self.broker = broker
+        self.topics = topics
+        self.models = models  # topic -> read models fed from it
+        self.on_applied = on_applied
+        self.on_gap = on_gap
+        self._backoff = 0.5
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        by_partition: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        for record in msg.raw_message:
+            by_partition[(record.topic, record.partition)].append(record)
+        try:
+            for (topic, partition), records in by_partition.items():
+                parsed = [(r, await self._parse(topic, r)) for r in records]
+                for model in self.models.get(topic, []):
+                    await asyncio.to_thread(self._feed, model, topic, partition, parsed)
+        except Exception:  # transient (database): back off, then let Kafka redeliver
+            log.exception("batch failed; it will be redelivered")
+            await asyncio.sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, 30.0)
+            raise
+        self._backoff = 0.5
+
+    def _feed(self, model: ReadModel, topic: str, partition: int,
+              parsed: list[tuple[Any, Event | None]]) -> None:
+        name = f"{model.name}:{record_position_name(topic, partition)}"
+        position = model.position(name)
+        fresh = [(r, e) for r, e in parsed if r.offset + 1 > position]
+        if not fresh:
+            return
+        first = fresh[0][0].offset
+        if position and first > position:
+            self.on_gap(name, position, first)
+            log.error("offset gap: records were never seen", extra={
+                "read_model": name, "expected": position, "got": first})
+        events = [e for _, e in fresh if e is not None]
+        model.apply(events, Tracking(name, fresh[-1][0].offset + 1))
+        self.on_applied(model.name, events)
+
+    async def _parse(self, topic: str, record: Any) -> Event | None:
+        kind: type[BaseModel] = CaseEvent if topic == self.topics.workflow_events else CloudEvent
+        try:
+            return kind.model_validate_json(record.value or b"")  # type: ignore[return-value]
+        except ValidationError as exc:
+            reason = Reason(code="unusable", message=f"not a {kind.__name__}: "
+                                                     f"{exc.error_count()} errors")
+            await self.broker.publish(dead_letter(record, [reason]), self.topics.rejected,
+                                      key=record.key)
+            return None
