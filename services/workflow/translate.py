@@ -144,7 +144,7 @@ def command_from(raw: bytes | None) -> WorkflowCommand:
     if cmd.command == OPEN_RECALL_VERIFICATION:
         return OpenCase(mid, cmd.case_id, CaseKind.RECALL_VERIFICATION, cmd.at, "sampling",
                         _text(cmd.args.get("entity_id")), category=_text(cmd.args.get("category")),
-                        details=dict(cmd.args))
+                        township=_text(cmd.args.get("township")), details=dict(cmd.args))
     return AdvanceCase(mid, cmd.case_id, cmd.command, cmd.at, cmd.by_unit, reason=cmd.reason,
                        args=dict(cmd.args), deadline=cmd.deadline,
                        approval_ref=cmd.approval_ref)
