@@ -113,7 +113,14 @@ class Row:
 
 
 def peak_rss_mib() -> float:
-    """Peak resident set of this process (Linux ``ru_maxrss`` is in KiB)."""
+    """Peak resident set of this process: its own high-water mark (``VmHWM``), because a spawned
+    child inherits ``ru_maxrss`` from its parent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

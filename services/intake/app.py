@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -78,6 +79,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                                            client_id="fangxin-intake-http")
         await clients["http"].start()
         await pump.start()
+        gc.collect()  # start-up garbage is long-lived: move it out of the collector's way
+        gc.freeze()
+        gc.set_threshold(50_000, 50, 100)
         tasks = [asyncio.create_task(pump.run(), name="intake-pump"),
                  asyncio.create_task(purge_forever(), name="dedupe-purge")]
         try:

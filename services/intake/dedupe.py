@@ -41,6 +41,7 @@ class SQLiteSeenStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute(_DDL.replace("TIMESTAMP", "TEXT"))
 
     def claim(self, arrivals: Sequence[tuple[Key, str]]) -> dict[Key, str]:
@@ -56,9 +57,10 @@ class SQLiteSeenStore:
                 for start in range(0, len(keys), _CHUNK):
                     chunk = keys[start:start + _CHUNK]
                     marks = ",".join(["(?, ?)"] * len(chunk))
-                    rows = self._db.execute(
-                        f"SELECT source, id, position FROM intake_seen WHERE (source, id) IN "  # noqa: S608
-                        f"(VALUES {marks})", [v for key in chunk for v in key])
+                    rows = self._db.execute(  # a join, so SQLite uses the primary key
+                        f"WITH k(s, i) AS (VALUES {marks}) SELECT t.source, t.id, t.position "  # noqa: S608
+                        "FROM k JOIN intake_seen t ON t.source = k.s AND t.id = k.i",
+                        [v for key in chunk for v in key])
                     found.update({(s, i): pos for s, i, pos in rows})
                 self._db.execute("COMMIT")
             except BaseException:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from aiokafka import TopicPartition
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import Counter as PromCounter
 
 from contracts.registry import by_type
 from services.intake.application import Answer
@@ -18,11 +20,11 @@ class IntakeMetrics:
     """Labels stay bounded: fact types outside the registry count as ``unknown``."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.messages = Counter(
+        self.messages = PromCounter(
             "fangxin_intake_messages", "Inbound messages answered, by receipt status, fact "
             "type and first rejection code", ["status", "type", "reason", "channel"],
             registry=registry)
-        self.published = Counter("fangxin_intake_published", "Records published (facts, dead "
+        self.published = PromCounter("fangxin_intake_published", "Records published (facts, dead "
                                  "letters, receipts), by topic", ["topic"], registry=registry)
         self.batch_seconds = Histogram(
             "fangxin_intake_batch_seconds", "Time to answer and publish one consumed batch",
@@ -35,13 +37,19 @@ class IntakeMetrics:
                          "answered, per partition", ["partition"], registry=registry)
 
     def answered(self, answers: Sequence[Answer]) -> None:
+        """Count a batch: label sets are tallied first, then each counter moves once."""
+        messages: Counter[tuple[str, str, str, str]] = Counter()
+        published: Counter[str] = Counter()
         for answer in answers:
             receipt = answer.receipt
             kind = receipt.type if receipt.type in _KNOWN_TYPES else "unknown"
             reason = receipt.reasons[0].code if receipt.reasons else ""
-            self.messages.labels(receipt.status.value, kind, reason, receipt.channel.value).inc()
-            for publication in answer.publications:
-                self.published.labels(publication.topic).inc()
+            messages[(receipt.status.value, kind, reason, receipt.channel.value)] += 1
+            published.update(p.topic for p in answer.publications)
+        for labels, count in messages.items():
+            self.messages.labels(*labels).inc(count)
+        for topic, count in published.items():
+            self.published.labels(topic).inc(count)
 
     def batch(self, answers: Sequence[Answer], seconds: float,
               lag: dict[TopicPartition, int]) -> None:

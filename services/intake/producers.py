@@ -11,7 +11,7 @@ import hmac
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from contracts.receipts import Reason
 from services.intake.codes import Code
@@ -41,13 +41,20 @@ class ProducerRegistry(BaseModel):
 
     version: int = 1
     producers: list[Producer] = Field(default_factory=list)
+    _covering: dict[str, Producer | None] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> ProducerRegistry:
         return cls.model_validate_json(path.read_bytes())
 
     def producer(self, source: str) -> Producer | None:
-        return next((p for p in self.producers if p.covers(source)), None)
+        """The first producer whose source pattern covers ``source`` (remembered per source)."""
+        if source not in self._covering:
+            if len(self._covering) > 10_000:
+                self._covering.clear()
+            self._covering[source] = next(
+                (p for p in self.producers if p.covers(source)), None)
+        return self._covering[source]
 
     def check(self, source: str, fact_type: str) -> Reason | None:
         """None when ``source`` may publish ``fact_type``; else the refusal."""
