@@ -25,8 +25,13 @@ from services.projections.case_http import case_router
 from services.projections.case_projection import CaseProjection
 from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
 from services.projections.consumer import Event, Feeder, ReadModel
+from services.projections.publishers import publish_snapshots, relay_recall_commands
+from services.projections.recall import PostgresRecallStore, RecallScope, SQLiteRecallStore
 from services.projections.reporting import SnapshotReporter
 from services.projections.settings import ProjectionsSettings
+from services.projections.trace.http_api import trace_router
+from services.projections.trace.projection import TraceProjection
+from services.projections.trace.views import PostgresTraceView, SQLiteTraceView
 
 log = logging.getLogger("fangxin.projections")
 DESCRIPTION = "Read models: cases, trace-back and assessment."
@@ -47,6 +52,10 @@ class _Assessment(AssessmentProjection):
     name = "assessment"
 
 
+class _Trace(TraceProjection):
+    name = "trace"
+
+
 def create_app(settings: ProjectionsSettings) -> FastAPI:
     registry = CollectorRegistry()
     applied = Counter("fangxin_projections_events_applied", "Facts and case events applied, "
@@ -59,8 +68,12 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     credentials = Credentials.load(settings.units_file)
     case_view = open_case_view(settings)
     assessment_view = open_view(settings, SQLiteAssessmentView, PostgresAssessmentView)
+    trace_view = open_view(settings, SQLiteTraceView, PostgresTraceView)
+    recall_store = open_view(settings, SQLiteRecallStore, PostgresRecallStore)
     cases: ReadModel = CaseProjection(case_view)
     assessment: ReadModel = _Assessment(assessment_view)
+    trace: ReadModel = _Trace(trace_view)
+    recall: ReadModel = RecallScope(recall_store, trace_view)
     broker = make_broker(settings, "projections", registry)
 
     reporter = SnapshotReporter(assessment_view,
@@ -71,10 +84,10 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
         if model == "assessment":
             reporter.changed(events)
 
-    feeder = Feeder(broker, topics, {
-        topics.supervision: [assessment],
-        topics.trace: [],
-        topics.workflow_events: [cases, assessment],
+    feeder = Feeder(broker, topics, {  # the order matters: recall reads the trace view
+        topics.supervision: [assessment, trace],
+        topics.trace: [trace, recall],
+        topics.workflow_events: [cases, assessment, trace, recall],
     }, on_applied, lambda name, _expected, _got: gaps.labels(name.split(":")[0]).inc())
 
     def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
@@ -95,29 +108,22 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     async def on_case_events(msg: KafkaMessage) -> None:
         await feeder.handle(msg)
 
-    async def publish_snapshots() -> None:
-        while True:
-            try:
-                due = await asyncio.to_thread(reporter.due)
-                for snapshot in due:
-                    await broker.publish(snapshot, topics.reporting,
-                                         key=snapshot.scope.id.encode())
-                    snapshots.labels(str(snapshot.final).lower()).inc()
-                reporter.confirm(due)
-            except Exception:  # the broker or the database is away: try again later
-                log.exception("publishing assessment snapshots failed")
-            await asyncio.sleep(5)
-
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
-        publisher = asyncio.create_task(publish_snapshots(), name="snapshots")
+        publishers = [
+            asyncio.create_task(publish_snapshots(reporter, broker, topics.reporting,
+                                                  snapshots)),
+            asyncio.create_task(relay_recall_commands(recall_store, broker,
+                                                      topics.workflow_commands)),
+        ]
         try:
             yield
         finally:
-            publisher.cancel()
-            with suppress(asyncio.CancelledError):
-                await publisher
+            for publisher in publishers:
+                publisher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await publisher
             await broker.stop()
 
     async def database_ready() -> bool:
@@ -132,4 +138,5 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     )
     app.include_router(case_router(case_view, credentials))
     app.include_router(assessment_router(assessment_view, credentials))
+    app.include_router(trace_router(trace_view, credentials))
     return app

@@ -26,13 +26,13 @@ from contracts.envelope import CloudEvent
 RECALLER = "recall-scope"  # the by_unit of the commands this module issues
 _DDL = (
     "CREATE TABLE IF NOT EXISTS {s}recall_watch (case_id TEXT PRIMARY KEY, sample_id TEXT"
-    " NOT NULL, lot_code TEXT NOT NULL, product TEXT, open INTEGER NOT NULL)",
+    " NOT NULL, lot_code TEXT NOT NULL, product TEXT, entity_id TEXT, open INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {s}recall_outbox (command_id TEXT PRIMARY KEY,"
     " payload TEXT NOT NULL, sent INTEGER NOT NULL)",
 )
 _SQL = {
     "watch": "INSERT INTO {s}recall_watch VALUES (%(case_id)s, %(sample_id)s, %(lot_code)s,"
-             " %(product)s, 1) ON CONFLICT (case_id) DO NOTHING",
+             " %(product)s, %(entity_id)s, 1) ON CONFLICT (case_id) DO NOTHING",
     "close": "UPDATE {s}recall_watch SET open = 0 WHERE case_id = %(case_id)s",
     "open_watches": "SELECT * FROM {s}recall_watch WHERE open = 1",
     "issue": "INSERT INTO {s}recall_outbox VALUES (%(command_id)s, %(payload)s, 0)"
@@ -134,6 +134,8 @@ class RecallScope:
         commands = []
         for business in self.trace.recall_scope(watch["lot_code"]):
             entity = business["entity_id"]
+            if entity == watch.get("entity_id"):
+                continue  # the sampled business itself is the SD case's own work
             case_id = f"RV-{watch['sample_id']}-{entity}"
             commands.append(CaseCommand(
                 command_id=f"recall:{case_id}", case_id=case_id,
@@ -148,4 +150,5 @@ class RecallScope:
 def _watch(event: CaseEvent) -> dict[str, Any]:
     details = event.data.get("details", {})
     return {"case_id": event.case_id, "sample_id": details.get("sample_id"),
-            "lot_code": details["lot_code"], "product": details.get("product")}
+            "lot_code": details["lot_code"], "product": details.get("product"),
+            "entity_id": event.data.get("entity_id")}

@@ -33,7 +33,8 @@ class Downstream:
 def case_event(type_: str, version: int) -> CaseEvent:
     return CaseEvent(event_id=f"SD-S1:{version}", case_id="SD-S1", kind="SD", type=type_,
                      version=version, occurred_at=datetime(2024, 5, 20, tzinfo=UTC),
-                     data={"details": {"sample_id": "S1", "lot_code": LOT, "product": "韭菜"}})
+                     data={"entity_id": "E-SAMPLED",
+                           "details": {"sample_id": "S1", "lot_code": LOT, "product": "韭菜"}})
 
 
 def shipped() -> CloudEvent:
@@ -55,6 +56,7 @@ def issued(recall: RecallScope) -> list[str]:
 
 
 def test_an_opened_sd_case_issues_one_rv_command_per_downstream_business(recall):
+    recall.trace.reach("E-SAMPLED", "北郊乡")  # where the sample was taken: its own SD case
     recall.trace.reach("E-MARKET", "北郊乡")
     recall.trace.reach("E-CANTEEN", "城西街道")
 

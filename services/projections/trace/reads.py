@@ -1,0 +1,249 @@
+"""Writes and reads of the trace read model, shared by both stores (their cursors speak the
+same DB-API). SQL: :mod:`.schema` (tables, writes) and :mod:`.queries` (the walk)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from contracts.lots import normalise_lot
+from services.projections.trace import analysis, queries, schema
+from services.projections.trace.interface import (
+    DEFAULT_DEPTH,
+    DEFAULT_LIMIT,
+    MAX_DEPTH,
+    TracePage,
+)
+from services.projections.trace.rows import Rows, utc_text
+
+_ALL = 10_000_000  # "no limit" for the spreadsheet and the recall scope
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else utc_text(value)
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    item = {name: row[name] for name in queries.ITEM_COLUMNS if name != "item"}
+    item["fact"] = f"{row['source']}#{row['fact_id']}"
+    item["flags"] = ["corrected"] if row.get("corrected") else []
+    return item
+
+
+class Statements:
+    def __init__(self, prefix: str, *, sqlite: bool) -> None:
+        def member(name: str) -> str:
+            return (queries.IN_LIST_SQLITE if sqlite else queries.IN_LIST_POSTGRES).format(
+                name=name)
+
+        def fmt(sql: str) -> str:
+            sql = sql.replace("{in_codes}", member("codes")).replace("{in_tos}", member("tos"))
+            return schema.dialect(sql, prefix, sqlite=sqlite)
+
+        self.create = [fmt(sql) for sql in schema.CREATE]
+        self.write = {name: fmt(w.values() if sqlite else w.recordset())
+                      for name, w in schema.WRITES.items()}
+        self.read = {name: fmt(getattr(queries, name)) for name in (
+            "PAGE", "RECIPIENTS", "MOVEMENTS_OF_LOTS", "MOVEMENTS_OF_PAIRS", "LOTS_IN",
+            "ENTITIES_IN", "LOT", "CERTIFICATES_OF_LOT", "BETWEEN", "ENTITY", "SUPERVISION",
+            "CASES")}
+        self.analyze = [fmt(schema.ANALYZE.format(table=table, s="{s}"))
+                        for table in schema.TABLES]
+        self.all_rows = {table: fmt(schema.SELECT_ALL.format(table=table, s="{s}"))
+                         for table in schema.TABLES}
+
+
+class TraceQueries:
+    """Writes and reads shared by both stores (their cursors speak the same DB-API)."""
+
+    sql: Statements
+    datastore: Any
+    _insert_tracking: Any
+    _read_commits = False  # PostgreSQL: end reads with COMMIT, which keeps prepared statements
+
+    def _codes(self, values: list[str]) -> object:
+        return values  # PostgreSQL takes a list for ANY(); SQLite overrides with JSON
+
+    def _execute(self, curs: Any, statement: str, params: dict[str, Any]) -> None:
+        curs.execute(statement, params)
+
+    def _all(self, curs: Any, name: str, params: dict[str, Any]) -> list[Any]:
+        self._execute(curs, self.sql.read[name], params)
+        return list(curs.fetchall())
+
+    def _fetch(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=self._read_commits) as curs:
+            return [dict(row) for row in self._all(curs, name, params)]
+
+    def _fetch_items(self, name: str, params: dict[str, Any],
+                     curs: Any = None) -> list[dict[str, Any]]:
+        """Rows of a query that returns each row as one JSON object ``j``; in the transaction
+        of ``curs`` when given."""
+        rows = self._fetch(name, params) if curs is None else self._all(curs, name, params)
+        items = []
+        for row in rows:
+            item = row["j"]
+            item = json.loads(item) if isinstance(item, str) else item
+            item["corrected"] = bool(item["corrected"])
+            items.append(item)
+        return items
+
+    def _write_rows(self, curs: Any, statement: str, rows: list[dict[str, Any]]) -> None:
+        curs.executemany(statement, rows)
+
+    def write(self, rows: Rows, tracking: Tracking) -> None:
+        """The batch's rows and its position, in one transaction."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_tracking(curs, tracking)  # first: a redelivery fails before writing
+            for name, batch in rows.batches().items():
+                if batch:
+                    self._write_rows(curs, self.sql.write[name], batch)
+
+    def lot(self, lot: str) -> dict[str, Any] | None:
+        """What is known of a lot: product, origin (ILMD), certificates; None if never seen."""
+        code = normalise_lot(lot)
+        found = self._fetch("LOT", {"lot": code})
+        if not found:
+            return None
+        info = {k: v for k, v in found[0].items() if not k.endswith("_rank")}
+        info["origin_ilmd"] = json.loads(info["origin_ilmd"]) if info["origin_ilmd"] else None
+        info["certificates"] = self._fetch("CERTIFICATES_OF_LOT", {"lot": code})
+        return info
+
+    def lots(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        rows = self._fetch("LOTS_IN", {"codes": self._codes(sorted(set(codes)))})
+        return {row["lot_code"]: row for row in rows}
+
+    def entities(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        rows = self._fetch("ENTITIES_IN", {"codes": self._codes(sorted(set(ids)))})
+        return {row["entity_id"]: row for row in rows}
+
+    def _walk_params(self, lot: str, direction: str, depth: int, since: datetime | None,
+                     until: datetime | None) -> dict[str, Any]:
+        if not 0 <= depth <= MAX_DEPTH:
+            raise ValueError(f"depth is between 0 and {MAX_DEPTH}")
+        return {"lot": normalise_lot(lot), "dir": direction, "depth": depth,
+                "since": _time(since), "until": _time(until)}
+
+    def _page(self, lot: str, direction: str, *, depth: int, since: datetime | None,
+              until: datetime | None, limit: int, cursor: str | None) -> TracePage:
+        if limit < 1:
+            raise ValueError("limit is at least 1")
+        params = {**self._walk_params(lot, direction, depth, since, until),
+                  **analysis.decode_cursor(cursor), "limit": limit + 1}
+        with self.datastore.transaction(commit=self._read_commits) as curs:
+            rows = self._fetch_items("PAGE", params, curs)
+            more, rows = len(rows) > limit, rows[:limit]
+            lots = [{"lot_code": r["lot_code"], "depth": r["depth"]} for r in rows
+                    if r["item"] == "lot"]
+            movements = [_item(r) for r in rows if r["item"] != "lot"]
+            self._flag_mismatches(movements, curs)
+        return TracePage(lot=params["lot"], direction=direction, depth=depth, lots=lots,
+                         movements=movements,
+                         next_cursor=analysis.encode_cursor(rows[-1]) if more else None)
+
+    def _flag_mismatches(self, movements: list[dict[str, Any]], curs: Any) -> None:
+        """Mismatch flags of a page's shipments and receipts. Shipments and receipts agree or
+        not per lot and recipient, so only those pairs are read, not the whole of a hub lot."""
+        moved = [m for m in movements if m["kind"] in ("shipped", "received")]
+        for movement in moved:
+            if movement["to_entity"] is None:  # no recipient: no receipt can answer it
+                movement["flags"].append("shipment_without_receipt")
+        pairs = [m for m in moved if m["to_entity"] is not None]
+        if not pairs:
+            return
+        params = {"codes": self._codes(sorted({m["lot_code"] for m in pairs})),
+                  "tos": self._codes(sorted({m["to_entity"] for m in pairs}))}
+        rows = self._fetch_items("MOVEMENTS_OF_PAIRS", params, curs)
+        flags = analysis.flags_by_fact(analysis.mismatches(rows))
+        for movement in pairs:
+            movement["flags"] += flags.get(movement["fact"], [])
+
+    def upstream(  # noqa: PLR0917 - the positional order is the documented API
+            self, lot: str, depth: int = DEFAULT_DEPTH, since: datetime | None = None,
+            until: datetime | None = None, limit: int = DEFAULT_LIMIT,
+            cursor: str | None = None) -> TracePage:
+        """Where a lot came from: its movements and those of the lots it was made of or packed
+        with, to ``depth`` links back, within ``[since, until)``."""
+        return self._page(lot, "up", depth=depth, since=since, until=until, limit=limit,
+                          cursor=cursor)
+
+    def downstream(  # noqa: PLR0917 - the positional order is the documented API
+            self, lot: str, depth: int = DEFAULT_DEPTH, since: datetime | None = None,
+            until: datetime | None = None, limit: int = DEFAULT_LIMIT,
+            cursor: str | None = None) -> TracePage:
+        """Where a lot went: its movements and those of the lots made from it or of the
+        containers it travelled in, to ``depth`` links on, within ``[since, until)``."""
+        return self._page(lot, "down", depth=depth, since=since, until=until, limit=limit,
+                          cursor=cursor)
+
+    def trace_events(self, lot: str, depth: int = DEFAULT_DEPTH, since: datetime | None = None,
+                     until: datetime | None = None) -> list[dict[str, Any]]:
+        """Every movement and link of the lot's upstream and downstream trace, once each."""
+        seen: dict[tuple[str, str, int], dict[str, Any]] = {}
+        for direction in ("up", "down"):
+            page = self._page(lot, direction, depth=depth, since=since, until=until,
+                              limit=_ALL, cursor=None)
+            for item in page.movements:
+                seen.setdefault((item["source"], item["fact_id"], item["seq"]), item)
+        return sorted(seen.values(), key=lambda i: (i["at"], i["source"], i["fact_id"], i["seq"]))
+
+    def events_between(self, since: datetime, until: datetime,
+                       limit: int = _ALL) -> list[dict[str, Any]]:
+        """Every movement and link with its time in ``[since, until)``, by time."""
+        rows = self._fetch_items("BETWEEN", {"since": utc_text(since),
+                                             "until": utc_text(until), "limit": limit})
+        return [_item(r) for r in rows]
+
+    def mismatches(self, lot: str) -> list[dict[str, Any]]:
+        """Shipments and receipts of the lot that do not agree (see :func:`analysis.mismatches`)."""
+        rows = self._fetch_items("MOVEMENTS_OF_LOTS",
+                                 {"codes": self._codes([normalise_lot(lot)])})
+        return analysis.mismatches(rows)
+
+    def recall_scope(self, lot: str, depth: int = DEFAULT_DEPTH, since: datetime | None = None,
+                     until: datetime | None = None) -> list[dict[str, Any]]:
+        """Every business downstream of the lot, with its township and what it received."""
+        rows = self._fetch_items("RECIPIENTS",
+                                 self._walk_params(lot, "down", depth, since, until))
+        return analysis.recall_scope(rows)
+
+    def dossier(self, entity_id: str) -> dict[str, Any] | None:
+        """A business's registration, supervision records (no personal data) and cases;
+        None when nothing is known of it."""
+        params = {"entity_id": entity_id}
+        with self.datastore.transaction(commit=self._read_commits) as curs:  # one snapshot
+            entity, records, cases = ([dict(r) for r in self._all(curs, name, params)]
+                                      for name in ("ENTITY", "SUPERVISION", "CASES"))
+        if not (entity or records or cases):
+            return None
+        for record in records:
+            record["details"] = json.loads(record["details"])
+        for case in cases:
+            case["co_units"] = json.loads(case["co_units"]) if case["co_units"] else []
+        registration = ({k: v for k, v in entity[0].items() if k != "rank"} if entity
+                        else None)
+        out: dict[str, Any] = {"entity_id": entity_id, "registration": registration}
+        for kind, key in (("inspection", "inspections"), ("sampling", "samplings"),
+                          ("complaint", "complaints")):
+            out[key] = [{k: v for k, v in r.items() if k != "kind"} for r in records
+                        if r["kind"] == kind]
+        out["cases"] = cases
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 of every row of every table, in a canonical order (rebuild = live?)."""
+        digest = hashlib.sha256()
+        with self.datastore.transaction(commit=False) as curs:
+            for table, sql in self.sql.all_rows.items():
+                curs.execute(sql)
+                lines = sorted(json.dumps(dict(r), sort_keys=True, default=str)
+                               for r in curs.fetchall())
+                digest.update(f"{table}:{len(lines)}\n".encode())
+                for line in lines:
+                    digest.update(line.encode() + b"\n")
+        return digest.hexdigest()

@@ -1,0 +1,92 @@
+"""The trace-back read model on SQLite (embedded default) or PostgreSQL.
+
+A view is an eventsourcing tracking recorder: ``write`` puts a batch's rows and its Kafka
+position in one transaction, and a position already recorded fails the whole transaction with
+eventsourcing's ``IntegrityError`` (nothing written). Tables and their keys: :mod:`.schema`;
+the walk: :mod:`.queries`; the shared reads and writes: :mod:`.reads`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+from services.projections.trace.interface import (
+    DEFAULT_DEPTH,
+    DEFAULT_LIMIT,
+    MAX_DEPTH,
+    TracePage,
+    TraceView,
+)
+from services.projections.trace.reads import Statements, TraceQueries
+from services.projections.trace.rows import Rows
+
+__all__ = ["DEFAULT_DEPTH", "DEFAULT_LIMIT", "MAX_DEPTH", "PostgresTraceView", "SQLiteTraceView",
+           "TracePage", "TraceView"]
+
+
+class SQLiteTraceView(TraceQueries, SQLiteTrackingRecorder):
+    """The trace read model in the embedded SQLite file."""
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics (SQLite's own judgement of what needs it)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("PRAGMA optimize")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sql = Statements("", sqlite=True)  # the base constructor asks for the DDL
+        super().__init__(*args, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.sql.create]
+
+    def _codes(self, values: list[str]) -> object:
+        return json.dumps(values, ensure_ascii=False)
+
+
+class PostgresTraceView(TraceQueries, PostgresTrackingRecorder):
+    """The trace read model in PostgreSQL.
+
+    Reads are prepared once per connection (the walk costs about as much to plan as to run)
+    and end with COMMIT: psycopg forgets its prepared statements on every ROLLBACK.
+    """
+
+    _read_commits = True
+    ANALYZE_AFTER = 50_000  # rows written before the first automatic ANALYZE
+
+    _analyzed_rows = 0
+    _rows_since_analyze = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sql = Statements(f'"{self.datastore.schema}".', sqlite=False)
+        self.sql_create_statements.extend(SQL(stmt).format() for stmt in self.sql.create)
+
+    def _write_rows(self, curs: Any, statement: str, rows: list[dict[str, Any]]) -> None:
+        curs.execute(statement, {"rows": json.dumps(rows, ensure_ascii=False)})
+
+    def write(self, rows: Rows, tracking: Tracking) -> None:
+        """As on every store; then, when the tables have grown a lot since the last statistics
+        (first after 50,000 rows, then each time they have doubled), ANALYZE them: without
+        statistics the planner scans whole tables instead of following the lot indexes, which
+        is what a freshly rebuilt model would meet before autovacuum comes by."""
+        super().write(rows, tracking)
+        self._rows_since_analyze += rows.count()
+        if self._rows_since_analyze >= max(self.ANALYZE_AFTER, self._analyzed_rows):
+            self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the trace tables (after a rebuild, say)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.sql.analyze:
+                curs.execute(statement)
+        self._analyzed_rows += self._rows_since_analyze
+        self._rows_since_analyze = 0
+
+    def _execute(self, curs: Any, statement: str, params: dict[str, Any]) -> None:
+        curs.execute(statement, params, prepare=True)  # parsed and planned once per connection
