@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from aiokafka import ConsumerRecord
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
@@ -34,3 +36,14 @@ def record_position_name(topic: str, partition: int) -> str:
 def consumer_record(msg: KafkaMessage) -> ConsumerRecord[Any, Any]:
     """The aiokafka record behind a single-message delivery."""
     return cast("ConsumerRecord[Any, Any]", msg.raw_message)
+
+
+Handler = Callable[[KafkaMessage], Awaitable[None]]
+
+
+def batch_subscriber(broker: KafkaBroker, topic: str, title: str, *, group_id: str,
+                     max_records: int) -> Callable[[Handler], Handler]:
+    """A batch subscriber that commits only after its handler returns (at least once)."""
+    return cast("Callable[[Handler], Handler]", broker.subscriber(
+        topic, title=title, group_id=group_id, batch=True, max_records=max_records,
+        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR))

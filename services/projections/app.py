@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory
 from fastapi import FastAPI
-from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from prometheus_client import CollectorRegistry, Counter
 
 from services.platform.auth import Credentials
 from services.platform.http import broker_asyncapi, broker_ready, build_http_app
-from services.platform.kafka import make_broker
+from services.platform.kafka import Handler, batch_subscriber, make_broker
 from services.projections.assessment.http_api import assessment_router
 from services.projections.assessment.projection import AssessmentProjection
 from services.projections.assessment.views import PostgresAssessmentView, SQLiteAssessmentView
@@ -35,7 +34,6 @@ from services.projections.trace.views import PostgresTraceView, SQLiteTraceView
 
 log = logging.getLogger("fangxin.projections")
 DESCRIPTION = "Read models: cases, trace-back and assessment."
-Handler = Callable[[KafkaMessage], Awaitable[None]]
 
 
 def open_view(settings: ProjectionsSettings, sqlite: type, postgres: type) -> Any:
@@ -91,10 +89,8 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     }, on_applied, lambda name, _expected, _got: gaps.labels(name.split(":")[0]).inc())
 
     def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
-        return cast("Callable[[Handler], Handler]", broker.subscriber(
-            topic, title=title, group_id=settings.consumer_group, batch=True,
-            max_records=settings.batch_max_records, auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR))
+        return batch_subscriber(broker, topic, title, group_id=settings.consumer_group,
+                                max_records=settings.batch_max_records)
 
     @subscriber(topics.supervision, "on_supervision_facts")
     async def on_supervision_facts(msg: KafkaMessage) -> None:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
-from typing import cast
 
 from fastapi import FastAPI
-from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from prometheus_client import CollectorRegistry
 
 from contracts.cases import CaseEvent
 from services.platform.auth import Credentials
 from services.platform.http import broker_asyncapi, broker_ready, build_http_app
-from services.platform.kafka import make_broker
+from services.platform.kafka import Handler, batch_subscriber, make_broker
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex
 from services.workflow.consumer import BatchHandler, command_messages, fact_messages
@@ -28,7 +26,6 @@ from services.workflow.relay import OutboxRelay
 from services.workflow.settings import WorkflowSettings
 
 log = logging.getLogger("fangxin.workflow")
-Handler = Callable[[KafkaMessage], Awaitable[None]]
 DESCRIPTION = "Event-sourced cases: opens, assigns and times them (the only writer)."
 
 
@@ -69,10 +66,8 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
     handler = BatchHandler(workflow, broker, topics, metrics, wake_followers)
 
     def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
-        return cast("Callable[[Handler], Handler]", broker.subscriber(
-            topic, title=title, group_id=settings.consumer_group, batch=True,
-            max_records=settings.batch_max_records, auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR))
+        return batch_subscriber(broker, topic, title, group_id=settings.consumer_group,
+                                max_records=settings.batch_max_records)
 
     @subscriber(topics.supervision, "on_supervision_facts")
     async def on_supervision_facts(msg: KafkaMessage) -> None:

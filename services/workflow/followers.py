@@ -55,12 +55,16 @@ class PollingLoop:
                 await self._pause(self.poll)
 
     async def _pause(self, seconds: float) -> None:
-        self._wakeup.clear()
-        wakers = [asyncio.ensure_future(self._wakeup.wait()),
-                  asyncio.ensure_future(self._stopping.wait())]
-        await asyncio.wait(wakers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        for task in wakers:
-            task.cancel()
+        await pause(self._wakeup, self._stopping, seconds)
+
+
+async def pause(wakeup: asyncio.Event, stopping: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if woken or stopped; then clear the wake-up."""
+    wakeup.clear()
+    wakers = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopping.wait())]
+    await asyncio.wait(wakers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for task in wakers:
+        task.cancel()
 
 
 def index_step(app: Workflow, index: CaseIndex, batch_size: int = 500) -> Callable[[], int]:

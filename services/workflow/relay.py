@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts.cases import CaseEvent
 from services.workflow.application import Workflow
+from services.workflow.followers import pause
 from services.workflow.leader import LeaderLock
 from services.workflow.public_events import is_case_event, public_event
 
@@ -107,12 +108,7 @@ class OutboxRelay:
         return str(case_id)
 
     async def _pause(self, seconds: float) -> None:
-        self._wakeup.clear()
-        wakers = [asyncio.ensure_future(self._wakeup.wait()),
-                  asyncio.ensure_future(self._stopping.wait())]
-        await asyncio.wait(wakers, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        for task in wakers:
-            task.cancel()
+        await pause(self._wakeup, self._stopping, seconds)
 
     def stop(self) -> None:
         self._stopping.set()
