@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Final
 from urllib.parse import quote, unquote, urlsplit
 
@@ -106,8 +107,12 @@ def parse_lot(code: str) -> ParsedLot:
     return parsed
 
 
+@lru_cache(maxsize=65_536)
 def normalise_lot(code: str) -> str:
-    """The canonical form of a lot code (see the module docstring); idempotent."""
+    """The canonical form of a lot code (see the module docstring); idempotent.
+
+    Remembered per code: the same lots come back in shipments, receipts, samples and recalls.
+    """
     return parse_lot(code).canonical
 
 
