@@ -70,7 +70,7 @@ def test_an_unqualified_sample_becomes_a_case_in_the_read_model(pipeline: Pipeli
     assert case["details"]["sample_id"] == "E2E-1"
     status, history = pipeline.workflow.get_json("/cases/SD-E2E-1", pipeline.office_token)
     assert status == 200
-    assert [e["type"] for e in history["history"]] == ["case.opened"]  # type: ignore[index]
+    assert history["history"][0]["type"] == "case.opened"  # type: ignore[index]
     assert history["tracks"] == {"disposal": "risk_control",  # type: ignore[index]
                                  "retest": "window_open"}
 
@@ -94,9 +94,10 @@ def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipel
     assert status == 200
     assert [c["case_id"] for c in cases] == ["SD-E2E-2"]  # type: ignore[union-attr,index]
     _, case = pipeline.projections.get_json("/cases/SD-E2E-2", pipeline.office_token)
-    assert len(case["timeline"]) == 1  # type: ignore[index,arg-type]
+    opened = [t for t in case["timeline"] if t["type"] == "case.opened"]  # type: ignore[index]
+    assert len(opened) == 1  # timers may have fired meanwhile: the sample is from 2023
     _, history = pipeline.workflow.get_json("/cases/SD-E2E-2", pipeline.office_token)
-    assert len(history["history"]) == 1  # type: ignore[index,arg-type]
+    assert [e["type"] for e in history["history"]].count("case.opened") == 1  # type: ignore[index]
 
 
 def _case(pipeline: Pipeline, case_id: str) -> dict | None:
