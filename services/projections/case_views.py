@@ -8,16 +8,13 @@ changes nothing and a rebuild from offset zero gives the same view.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL
 
 from contracts.cases import CaseEvent
+from services.platform.sqlviews import PostgresView, SQLiteView, dialect
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS {s}case_summary ("
@@ -86,8 +83,7 @@ class _Statements:
 
     def __init__(self, schema_prefix: str, *, sqlite: bool) -> None:
         def fmt(sql: str) -> str:
-            sql = sql.format(s=schema_prefix)
-            return re.sub(r"%\((\w+)\)s", r":\1", sql) if sqlite else sql
+            return dialect(sql, schema_prefix=schema_prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in _CREATE]
         self.upsert_summary = fmt(_UPSERT_SUMMARY)
@@ -129,21 +125,13 @@ class _CaseQueries:
             return [_decode(dict(r)) for r in curs.fetchall()]
 
 
-class SQLiteCaseView(_CaseQueries, SQLiteTrackingRecorder):
+class SQLiteCaseView(_CaseQueries, SQLiteView):
     """The case read model in the embedded SQLite file."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sql = _Statements("", sqlite=True)  # the base constructor asks for the DDL
-        super().__init__(*args, **kwargs)
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *self.sql.create]
+    statements = _Statements
 
 
-class PostgresCaseView(_CaseQueries, PostgresTrackingRecorder):
+class PostgresCaseView(_CaseQueries, PostgresView):
     """The case read model in PostgreSQL."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sql = _Statements(f'"{self.datastore.schema}".', sqlite=False)
-        self.sql_create_statements.extend(SQL(stmt).format() for stmt in self.sql.create)
+    statements = _Statements

@@ -10,7 +10,6 @@ id once and RV case ids are deterministic).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from contracts.cases import CaseEvent
 from contracts.commands import OPEN_RECALL_VERIFICATION, CaseCommand
 from contracts.envelope import CloudEvent
+from services.platform.sqlviews import dialect
 
 RECALLER = "recall-scope"  # the by_unit of the commands this module issues
 _DDL = (
@@ -53,8 +53,7 @@ class _RecallStore:
 
     def _prepare(self, prefix: str, *, sqlite: bool) -> list[str]:
         def fmt(text: str) -> str:
-            text = text.format(s=prefix)
-            return re.sub(r"%\((\w+)\)s", r":\1", text) if sqlite else text
+            return dialect(text, schema_prefix=prefix, sqlite=sqlite)
 
         self.sql = {name: fmt(text) for name, text in _SQL.items()}
         return [fmt(text) for text in _DDL]

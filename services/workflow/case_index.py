@@ -8,7 +8,6 @@ scan read these tables; the cases themselves stay the only truth.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from services.platform.sqlviews import dialect
 from services.workflow.domain.cases import Case
 
 POSITION_NAME = "index:workflow"
@@ -80,15 +80,16 @@ class CaseIndex:
         self.recorder = recorder
         self.postgres = postgres
         prefix = f'"{datastore.schema}".' if postgres else ""
-        self.sql = {name: self._dialect(text.format(s=prefix)) for name, text in {
+        self.sql = {name: dialect(text, schema_prefix=prefix, sqlite=not postgres)
+                    for name, text in {
             "upsert": _UPSERT, "delete_timers": _DELETE_TIMERS, "insert_timer": _INSERT_TIMER,
             "due": _DUE_TIMERS, "provisional": _PROVISIONAL, "counts": _COUNTS}.items()}
         with datastore.transaction(commit=True) as curs:
             for ddl in _DDL:
-                curs.execute(self._dialect(ddl.format(s=prefix)))
+                curs.execute(dialect(ddl, schema_prefix=prefix, sqlite=not postgres))
 
     def _dialect(self, sql: str) -> str:
-        return sql if self.postgres else re.sub(r"%\((\w+)\)s", r":\1", sql)
+        return dialect(sql.replace("{", "{{").replace("}", "}}"), sqlite=not self.postgres)
 
     def position(self) -> int:
         return int(self.recorder.max_tracking_id(POSITION_NAME) or 0)

@@ -86,7 +86,8 @@ def test_a_case_shows_its_owners_deadlines_history_and_allowed_commands(client: 
     assert "township:北郊乡" in case["owners"]
     assert case["available_commands"] == ["accept_complaint", "refuse_complaint"]
     assert case["deadlines"]["acceptance"]["due_at"].startswith("2023-06-28")
-    assert [h["type"] for h in case["history"]] == ["case.opened"]
+    assert case["history"][0]["type"] == "case.opened"  # (the 2023 timers may fire meanwhile)
+    assert "case.advanced" not in [h["type"] for h in case["history"]]
     assert "complainant" not in json.dumps(case)
     assert "王某" not in json.dumps(case, ensure_ascii=False)
 

@@ -20,16 +20,13 @@ The three fact tables also keep ``fact_id`` and ``fact_at`` (which fact is in fo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteTrackingRecorder
-from psycopg.sql import SQL
 
 from contracts.cases import CaseEvent
+from services.platform.sqlviews import PostgresView, SQLiteView, dialect
 from services.projections.assessment.config import AssessmentConfig, default_config
 from services.projections.assessment.figures import Dataset
 from services.projections.assessment.periods import Period
@@ -102,8 +99,7 @@ class _Statements:
 
     def __init__(self, schema_prefix: str, *, sqlite: bool) -> None:
         def fmt(sql: str) -> str:
-            sql = sql.format(s=schema_prefix)
-            return re.sub(r"%\((\w+)\)s", r":\1", sql) if sqlite else sql
+            return dialect(sql, schema_prefix=schema_prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in _CREATE]
         self.upsert_fact = {table: fmt(_upsert_fact(table, key, cols))
@@ -174,21 +170,13 @@ class _AssessmentStore(AssessmentQueries):
         return self.decoded_case(found[0]) if found else None
 
 
-class SQLiteAssessmentView(_AssessmentStore, SQLiteTrackingRecorder):
+class SQLiteAssessmentView(_AssessmentStore, SQLiteView):
     """The assessment read model in the embedded SQLite file."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sql = _Statements("", sqlite=True)  # the base constructor asks for the DDL
-        super().__init__(*args, **kwargs)
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *self.sql.create]
+    statements = _Statements
 
 
-class PostgresAssessmentView(_AssessmentStore, PostgresTrackingRecorder):
+class PostgresAssessmentView(_AssessmentStore, PostgresView):
     """The assessment read model in PostgreSQL."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sql = _Statements(f'"{self.datastore.schema}".', sqlite=False)
-        self.sql_create_statements.extend(SQL(stmt).format() for stmt in self.sql.create)
+    statements = _Statements
