@@ -9,11 +9,10 @@ divisions by passing ``context={"divisions": <Divisions>}`` to ``model_validate`
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, Self
+from typing import Annotated, Any, Final, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -118,17 +117,23 @@ def township_unit_id(name: str) -> str:
     return f"{TOWNSHIP_PREFIX}{name}"
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_data_file(model: type[M], path: Path | str) -> M:
+    """A configuration data file (JSON) read into its model."""
+    return model.model_validate_json(Path(path).read_bytes())
+
+
 def load_divisions(path: Path | str | None = None) -> Divisions:
     """The divisions in ``path`` (default: the Longting list shipped with the contracts)."""
-    if path is None:
-        return default_divisions()
-    return Divisions.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    return default_divisions() if path is None else read_data_file(Divisions, path)
 
 
 @cache
 def default_divisions() -> Divisions:
     """The Longting divisions shipped with the contracts, read once."""
-    return Divisions.model_validate(json.loads(DEFAULT_PATH.read_text(encoding="utf-8")))
+    return read_data_file(Divisions, DEFAULT_PATH)
 
 
 def divisions_in(info: ValidationInfo | None) -> Divisions:

@@ -7,7 +7,6 @@ other lists with ``context={"units": <Units>, "divisions": <Divisions>}``.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Final, Self
@@ -29,6 +28,7 @@ from contracts.divisions import (
     Divisions,
     default_divisions,
     divisions_in,
+    read_data_file,
     township_unit_id,
 )
 
@@ -66,15 +66,13 @@ class Units(BaseModel):
 
 def load_units(path: Path | str | None = None) -> Units:
     """The departments in ``path`` (default: the list shipped with the contracts)."""
-    if path is None:
-        return default_units()
-    return Units.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    return default_units() if path is None else read_data_file(Units, path)
 
 
 @cache
 def default_units() -> Units:
     """The departments shipped with the contracts, read once."""
-    return Units.model_validate(json.loads(DEFAULT_PATH.read_text(encoding="utf-8")))
+    return read_data_file(Units, DEFAULT_PATH)
 
 
 def all_unit_ids(units: Units | None = None, divisions: Divisions | None = None) -> tuple[str, ...]:
