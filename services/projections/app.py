@@ -11,82 +11,42 @@ from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory
 from fastapi import FastAPI
-from faststream.kafka import KafkaMessage
-from prometheus_client import CollectorRegistry, Counter
+from faststream.kafka import KafkaBroker, KafkaMessage
+from prometheus_client import CollectorRegistry
 
 from services.platform.auth import Credentials
 from services.platform.http import broker_asyncapi, broker_ready, build_http_app
 from services.platform.kafka import Handler, batch_subscriber, make_broker
+from services.projections.admin_http import admin_router
 from services.projections.assessment.http_api import assessment_router
-from services.projections.assessment.projection import AssessmentProjection
-from services.projections.assessment.views import PostgresAssessmentView, SQLiteAssessmentView
 from services.projections.case_http import case_router
-from services.projections.case_projection import CaseProjection
-from services.projections.case_views import CaseView, PostgresCaseView, SQLiteCaseView
+from services.projections.case_views import CaseView
+from services.projections.catalogue import REBUILDABLE, projection, routes
+from services.projections.catalogue import open_view as open_read_model
 from services.projections.consumer import Event, Feeder, ReadModel
+from services.projections.generations import SQLITE_FILE, location_env, open_generations
+from services.projections.metrics import ProjectionMetrics, every, measure_lag, time_requests
 from services.projections.publishers import publish_snapshots, relay_recall_commands
+from services.projections.rebuild import Live, Rebuild, Rebuilds
 from services.projections.recall import PostgresRecallStore, RecallScope, SQLiteRecallStore
 from services.projections.reporting import SnapshotReporter
 from services.projections.settings import ProjectionsSettings
+from services.projections.switch import ViewSwitch
 from services.projections.trace.http_api import trace_router
-from services.projections.trace.projection import TraceProjection
-from services.projections.trace.views import PostgresTraceView, SQLiteTraceView
 
 log = logging.getLogger("fangxin.projections")
 DESCRIPTION = "Read models: cases, trace-back and assessment."
 
 
 def open_view(settings: ProjectionsSettings, sqlite: type, postgres: type) -> Any:
-    env = settings.eventsourcing_env("projections.sqlite")
+    """A store of the service in its own place (generation 0), e.g. the recall store."""
+    env = settings.eventsourcing_env(SQLITE_FILE)
     return InfrastructureFactory.construct(env).tracking_recorder(
         sqlite if settings.persistence == "sqlite" else postgres)
 
 
-def open_case_view(settings: ProjectionsSettings) -> CaseView:
-    return cast("CaseView", open_view(settings, SQLiteCaseView, PostgresCaseView))
-
-
-class _Assessment(AssessmentProjection):
-    name = "assessment"
-
-
-class _Trace(TraceProjection):
-    name = "trace"
-
-
-def create_app(settings: ProjectionsSettings) -> FastAPI:
-    registry = CollectorRegistry()
-    applied = Counter("fangxin_projections_events_applied", "Facts and case events applied, "
-                      "by read model", ["read_model"], registry=registry)
-    gaps = Counter("fangxin_projections_offset_gaps", "Offsets a read model never saw",
-                   ["read_model"], registry=registry)
-    snapshots = Counter("fangxin_projections_snapshots_published", "Assessment snapshots "
-                        "published", ["final"], registry=registry)
+def _subscribe(broker: KafkaBroker, settings: ProjectionsSettings, feeder: Feeder) -> None:
     topics = settings.topics
-    credentials = Credentials.load(settings.units_file)
-    case_view = open_case_view(settings)
-    assessment_view = open_view(settings, SQLiteAssessmentView, PostgresAssessmentView)
-    trace_view = open_view(settings, SQLiteTraceView, PostgresTraceView)
-    recall_store = open_view(settings, SQLiteRecallStore, PostgresRecallStore)
-    cases: ReadModel = CaseProjection(case_view)
-    assessment: ReadModel = _Assessment(assessment_view)
-    trace: ReadModel = _Trace(trace_view)
-    recall: ReadModel = RecallScope(recall_store, trace_view)
-    broker = make_broker(settings, "projections", registry)
-
-    reporter = SnapshotReporter(assessment_view,
-                                interval=timedelta(seconds=settings.snapshot_interval_seconds))
-
-    def on_applied(model: str, events: Sequence[Event]) -> None:
-        applied.labels(model).inc(len(events))
-        if model == "assessment":
-            reporter.changed(events)
-
-    feeder = Feeder(broker, topics, {  # the order matters: recall reads the trace view
-        topics.supervision: [assessment, trace],
-        topics.trace: [trace, recall],
-        topics.workflow_events: [cases, assessment, trace, recall],
-    }, on_applied, lambda name, _expected, _got: gaps.labels(name.split(":")[0]).inc())
 
     def subscriber(topic: str, title: str) -> Callable[[Handler], Handler]:
         return batch_subscriber(broker, topic, title, group_id=settings.consumer_group,
@@ -104,26 +64,72 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     async def on_case_events(msg: KafkaMessage) -> None:
         await feeder.handle(msg)
 
+
+def create_app(settings: ProjectionsSettings) -> FastAPI:
+    registry = CollectorRegistry()
+    metrics = ProjectionMetrics(registry)
+    topics = settings.topics
+    credentials = Credentials.load(settings.units_file)
+    generations = open_generations(settings)
+    in_force = generations.in_force()
+    switches = {}  # the views queries read through; a rebuild swaps what is behind them
+    for name in REBUILDABLE:
+        number = in_force.get(name, 0)
+        switches[name] = ViewSwitch(
+            open_read_model(name, location_env(settings, name, number)), number)
+        metrics.generation.labels(name).set(number)
+    recall_store = open_view(settings, SQLiteRecallStore, PostgresRecallStore)
+    models: dict[str, ReadModel] = {name: projection(name, switch.current.view)
+                                    for name, switch in switches.items()}
+    models["recall"] = RecallScope(recall_store, switches["trace"])
+    broker = make_broker(settings, "projections", registry)
+
+    reporter = SnapshotReporter(switches["assessment"],
+                                interval=timedelta(seconds=settings.snapshot_interval_seconds))
+
+    def on_applied(model: str, events: Sequence[Event]) -> None:
+        metrics.applied_events(model, events)
+        if model == "assessment":
+            reporter.changed(events)
+
+    def on_gap(name: str, _expected: int, _got: int) -> None:
+        metrics.gaps.labels(name.split(":", maxsplit=1)[0]).inc()
+
+    feeder = Feeder(broker, topics, {topic: [models[name] for name in fed]
+                                     for topic, fed in routes(topics).items()},
+                    on_applied, on_gap)
+    rebuilds = Rebuilds(lambda names: Rebuild(
+        settings, generations, names or list(REBUILDABLE), live=Live(feeder, switches),
+        on_gap=on_gap, observe=metrics.rebuild_observed))
+
+    _subscribe(broker, settings, feeder)
+
+    async def lag_step() -> None:
+        await measure_lag(feeder, settings.kafka_bootstrap, metrics.lag)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
-        publishers = [
+        background = [
             asyncio.create_task(publish_snapshots(reporter, broker, topics.reporting,
-                                                  snapshots)),
+                                                  metrics.snapshots)),
             asyncio.create_task(relay_recall_commands(recall_store, broker,
                                                       topics.workflow_commands)),
+            asyncio.create_task(every(settings.lag_interval_seconds, lag_step,
+                                      "measuring consumer lag")),
         ]
         try:
             yield
         finally:
-            for publisher in publishers:
-                publisher.cancel()
+            await rebuilds.stop()
+            for task in background:
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await publisher
+                    await task
             await broker.stop()
 
     async def database_ready() -> bool:
-        await asyncio.to_thread(case_view.max_tracking_id, "__migration__")
+        await asyncio.to_thread(generations.in_force)
         return True
 
     app = build_http_app(
@@ -132,7 +138,10 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
         ready_checks={"kafka": broker_ready(broker), "database": database_ready},
         lifespan=lifespan,
     )
-    app.include_router(case_router(case_view, credentials))
-    app.include_router(assessment_router(assessment_view, credentials))
-    app.include_router(trace_router(trace_view, credentials))
+
+    time_requests(app, metrics.query_seconds)
+    app.include_router(case_router(cast("CaseView", switches["cases"]), credentials))
+    app.include_router(assessment_router(cast("Any", switches["assessment"]), credentials))
+    app.include_router(trace_router(cast("Any", switches["trace"]), credentials))
+    app.include_router(admin_router(rebuilds, switches, credentials))
     return app

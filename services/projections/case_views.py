@@ -15,6 +15,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts.cases import CaseEvent
 from services.platform.sqlviews import PostgresView, SQLiteView, dialect
+from services.projections.digests import TableDigest
 
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS {s}case_summary ("
@@ -76,6 +77,7 @@ class CaseView(Protocol):
     def case(self, case_id: str) -> dict[str, Any] | None: ...
     def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
+    def digest(self) -> str: ...
 
 
 class _Statements:
@@ -93,7 +95,7 @@ class _Statements:
         self.list = fmt(_LIST)
 
 
-class _CaseQueries:
+class _CaseQueries(TableDigest):
     """Writes and reads shared by both stores (their cursors speak the same DB-API)."""
 
     sql: _Statements

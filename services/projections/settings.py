@@ -17,3 +17,5 @@ class ProjectionsSettings(ServiceSettings):
                                     "without it every HTTP call but health is refused")
     snapshot_interval_seconds: float = Field(60.0, description="at most one assessment "
                                              "snapshot per scope per interval")
+    lag_interval_seconds: float = Field(15.0, description="how often the consumer lag "
+                                        "metric is measured")

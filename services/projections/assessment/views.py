@@ -32,6 +32,7 @@ from services.projections.assessment.figures import Dataset
 from services.projections.assessment.periods import Period
 from services.projections.assessment.queries import AssessmentQueries
 from services.projections.assessment.rows import FactRows, Row, case_row, event_row
+from services.projections.digests import TableDigest
 
 _FACT_TABLES = {  # table -> (key, other columns)
     "assessment_entities": ("entity_id", ("kind", "township", "risk_grade", "registered_on")),
@@ -110,7 +111,7 @@ class _Statements:
         self.select = {name: fmt(sql) for name, sql in _SELECT.items()}
 
 
-class _AssessmentStore(AssessmentQueries):
+class _AssessmentStore(AssessmentQueries, TableDigest):
     """Writes and reads shared by both stores (their cursors speak the same DB-API)."""
 
     sql: _Statements

@@ -3,7 +3,6 @@ same DB-API). SQL: :mod:`.schema` (tables, writes) and :mod:`.queries` (the walk
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from contracts.lots import normalise_lot
+from services.projections.digests import digest_rows
 from services.projections.trace import analysis, queries, schema
 from services.projections.trace.interface import (
     DEFAULT_DEPTH,
@@ -237,13 +237,4 @@ class TraceQueries:
 
     def digest(self) -> str:
         """SHA-256 of every row of every table, in a canonical order (rebuild = live?)."""
-        digest = hashlib.sha256()
-        with self.datastore.transaction(commit=False) as curs:
-            for table, sql in self.sql.all_rows.items():
-                curs.execute(sql)
-                lines = sorted(json.dumps(dict(r), sort_keys=True, default=str)
-                               for r in curs.fetchall())
-                digest.update(f"{table}:{len(lines)}\n".encode())
-                for line in lines:
-                    digest.update(line.encode() + b"\n")
-        return digest.hexdigest()
+        return digest_rows(self.datastore, self.sql.all_rows)
