@@ -50,6 +50,8 @@ _DIGITS = re.compile(r"\d+")
 _DL_ALIASES: Final = {"gtin": "01", "sscc": "00", "lot": "10", "ser": "21"}
 _GTIN_QUALIFIERS: Final = ("10", "21")  # in Digital Link order: lot, then serial
 _GS1_TEXT = re.compile(r"[!-~]{1,20}")  # a lot or serial: 1-20 printable ASCII characters
+# Already canonical: GTIN-14 and a lot of unreserved characters only (its encoding is itself)
+_CANONICAL_LOT = re.compile(r"https://id\.gs1\.org/01/(\d{14})/10/[A-Za-z0-9._~-]{1,20}")
 
 
 class LotKind(StrEnum):
@@ -113,6 +115,9 @@ def normalise_lot(code: str) -> str:
 
     Remembered per code: the same lots come back in shipments, receipts, samples and recalls.
     """
+    canonical = _CANONICAL_LOT.fullmatch(code)
+    if canonical is not None and _valid_key(canonical[1], 14):
+        return code  # what parse_lot would give, without taking the URI apart
     return parse_lot(code).canonical
 
 

@@ -32,10 +32,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     PlainValidator,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     WithJsonSchema,
-    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -131,9 +128,11 @@ def _parse(value: object) -> datetime:
     if match["offset"] == "-00:00":
         raise _error("offset_unknown", "offset -00:00 means 'unknown'; send the local offset")
     try:
-        parsed = datetime.fromisoformat(value.upper())
+        parsed = datetime.fromisoformat(value if value.isupper() else value.upper())
     except ValueError:
         raise _error("timestamp_value", "no such date or time") from None
+    if 1 < parsed.year < 9999:
+        return parsed  # the pattern allows only whole-minute offsets; in range at any offset
     return _fixed(parsed)
 
 
@@ -182,27 +181,33 @@ def _document_offsets(schema: dict[str, Any], model: type[Any]) -> None:
             }
 
 
+def timestamp_fields_of(model: type[BaseModel]) -> tuple[str, ...]:
+    """The names of a model's :data:`Timestamp` fields."""
+    return tuple(name for name, field in model.model_fields.items()
+                 if _is_timestamp(field.annotation) or any(m is _MARKER for m in field.metadata))
+
+
 class OffsetKeepingModel(BaseModel):
     """A model whose :data:`Timestamp` fields travel as UTC plus a ``<field>_offset`` sibling."""
 
-    model_config = ConfigDict(json_schema_extra=_document_offsets,
+    model_config = ConfigDict(extra="allow", json_schema_extra=_document_offsets,
                               json_schema_mode_override="validation")
 
     timestamp_fields: ClassVar[tuple[str, ...]] = ()
+    offset_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()  # (field, its offset sibling)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        cls.timestamp_fields = tuple(
-            name for name, field in cls.model_fields.items()
-            if _is_timestamp(field.annotation) or any(m is _MARKER for m in field.metadata))
+        cls.timestamp_fields = timestamp_fields_of(cls)
+        cls.offset_pairs = tuple((name, f"{name}{OFFSET_SUFFIX}") for name in cls.timestamp_fields)
 
     @model_validator(mode="before")
     @classmethod
     def _pair_offsets(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        keys = [(name, f"{name}{OFFSET_SUFFIX}") for name in cls.timestamp_fields]
+        keys = cls.offset_pairs
         if not any(sibling in data for _, sibling in keys):
             return data
         paired = dict(data)
@@ -211,18 +216,30 @@ class OffsetKeepingModel(BaseModel):
                 paired[name] = _WithOffset(paired.get(name, _MISSING), paired.pop(sibling), name)
         return paired
 
-    # No return annotation on purpose: pydantic then documents the serialized form with the
-    # model's own schema (which lists the offset siblings) instead of an opaque ``Any``.
-    @model_serializer(mode="wrap")
-    def _add_offsets(  # type: ignore[no-untyped-def]
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo,
-    ):
-        dumped = handler(self)
-        if info.mode != "json" or not isinstance(dumped, dict):
-            return dumped
-        result: dict[str, Any] = {}
-        for key, value in dumped.items():
-            result[key] = value
-            if key in self.timestamp_fields and isinstance(stamp := getattr(self, key), datetime):
-                result[f"{key}{OFFSET_SUFFIX}"] = format_offset(stamp)
-        return result
+    @property
+    def model_extra(self) -> dict[str, Any] | None:
+        """The extra fields the producer sent (the offset siblings are not among them)."""
+        extra = self.__pydantic_extra__
+        if extra is None:
+            return None
+        siblings = {sibling for _, sibling in self.offset_pairs}
+        return {key: value for key, value in extra.items() if key not in siblings}
+
+    @model_validator(mode="after")
+    def _keep_offsets(self) -> OffsetKeepingModel:
+        """Record each time's original offset as its sibling (an extra field).
+
+        Extra fields are serialized by pydantic's core after the declared ones, so the canonical
+        JSON needs no Python serializer (which would cost as much again as the validation).
+        """
+        extra = self.__pydantic_extra__
+        if extra is None:
+            raise TypeError(f"{type(self).__name__} must allow extra fields to keep offsets")
+        values = self.__dict__
+        for name, sibling in self.offset_pairs:
+            stamp = values[name]
+            if stamp is not None:
+                extra[sibling] = format_offset(stamp)
+            else:
+                extra.pop(sibling, None)
+        return self

@@ -14,7 +14,7 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from contracts import topics
-from contracts.facts.base import FactModel
+from contracts.facts.base import FactModel, FactPart
 from contracts.identifiers import EntityRef
 from contracts.lots import LotCode
 from contracts.registry import FactType
@@ -52,7 +52,7 @@ class Channel(StrEnum):
     OTHER = "other"
 
 
-class Respondent(FactModel):
+class Respondent(FactPart):
     """The business complained about or reported (被投诉/被举报人): its entity id, or its name and
     address when it is not registered with us."""
 
@@ -71,7 +71,7 @@ class Respondent(FactModel):
         return self
 
 
-class Complainant(FactModel):
+class Complainant(FactPart):
     """PERSONAL DATA (个人信息) of the complainant or reporter: encrypted at rest, masked in read
     models, never logged."""
 

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from contracts import topics
-from contracts.facts.base import FactModel
+from contracts.facts.base import FactModel, FactPart
 from contracts.identifiers import EntityRef
 from contracts.registry import FactType
 from contracts.rules.inspection_result import InspectionResult, rules_in
@@ -22,7 +22,7 @@ __all__ = ["FACT_TYPES", "TYPE", "InspectionItem", "InspectionRecorded", "Inspec
 Inspector = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class InspectionItem(FactModel):
+class InspectionItem(FactPart):
     """One checklist item (检查项目), key (重点项) or general (一般项), and its finding."""
 
     code: str = Field(min_length=1, max_length=40,

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from contracts import topics
-from contracts.facts.base import FactModel
+from contracts.facts.base import FactModel, FactPart
 from contracts.identifiers import EntityRef
 from contracts.lots import LotCode
 from contracts.registry import FactType
@@ -35,7 +35,7 @@ class Verdict(StrEnum):
     UNQUALIFIED = "unqualified"
 
 
-class SampleItem(FactModel):
+class SampleItem(FactPart):
     """One tested analyte (检验项目) and whether it met its limit."""
 
     analyte: str = Field(min_length=1, max_length=200,

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, model_validator
 
 from contracts import topics
-from contracts.facts.base import FactModel
+from contracts.facts.base import FactModel, FactPart
 from contracts.lots import LotCode
 from contracts.quantities import PositiveDecimal, UnitCode
 from contracts.registry import FactType
@@ -35,7 +35,7 @@ Text = Annotated[str, Field(min_length=1, max_length=300)]
 Ref = Annotated[str, Field(min_length=1, max_length=512)]
 
 
-class LotMasterData(FactModel):
+class LotMasterData(FactPart):
     """Lot master data (EPCIS ILMD, 批次信息) stated where a lot was created."""
 
     lot_number: Text | None = Field(None, description="the lot number as printed")
@@ -97,7 +97,7 @@ class TraceReceived(_Movement):
         return self
 
 
-class TransformInput(FactModel):
+class TransformInput(FactPart):
     """A lot used up by a transformation."""
 
     lot_code: LotCode = Field(description="the input lot")
@@ -106,7 +106,7 @@ class TransformInput(FactModel):
     unit: UnitCode = Field(description="UN/ECE Recommendation 20 unit of the quantity")
 
 
-class TransformOutput(FactModel):
+class TransformOutput(FactPart):
     """A lot produced by a transformation."""
 
     lot_code: LotCode = Field(description="the new lot (new traceability lot code)")
@@ -135,7 +135,7 @@ class TraceTransformed(FactModel):
         return self
 
 
-class PackedContent(FactModel):
+class PackedContent(FactPart):
     """A lot, item or inner container inside a logistic unit."""
 
     lot_code: LotCode = Field(description="the child lot, item or container")

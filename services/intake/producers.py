@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.receipts import Reason
 from services.intake.codes import Code
@@ -41,7 +42,12 @@ class ProducerRegistry(BaseModel):
 
     version: int = 1
     producers: list[Producer] = Field(default_factory=list)
-    _covering: dict[str, Producer | None] = PrivateAttr(default_factory=dict)
+
+    @cached_property
+    def covering(self) -> dict[str, Producer | None]:
+        """Who covers each source seen so far (a plain dict: pydantic private attributes are
+        slow to reach on the hot path)."""
+        return {}
 
     @classmethod
     def load(cls, path: Path) -> ProducerRegistry:
@@ -49,12 +55,15 @@ class ProducerRegistry(BaseModel):
 
     def producer(self, source: str) -> Producer | None:
         """The first producer whose source pattern covers ``source`` (remembered per source)."""
-        if source not in self._covering:
-            if len(self._covering) > 10_000:
-                self._covering.clear()
-            self._covering[source] = next(
+        covering = self.covering
+        try:
+            return covering[source]
+        except KeyError:
+            if len(covering) > 10_000:
+                covering.clear()
+            found = covering[source] = next(
                 (p for p in self.producers if p.covers(source)), None)
-        return self._covering[source]
+            return found
 
     def check(self, source: str, fact_type: str) -> Reason | None:
         """None when ``source`` may publish ``fact_type``; else the refusal."""

@@ -197,3 +197,16 @@ def test_normalising_is_idempotent_or_refuses(code):
     except ValueError:
         return
     assert normalise_lot(once) == once
+
+
+canonical_looking = st.builds(
+    lambda gtin, lot: f"https://id.gs1.org/01/{gtin}/10/{lot}",
+    st.text(alphabet="0123456789", min_size=14, max_size=14)
+    | gtin_bodies.map(lambda body: body + gs1_check_digit(body)),
+    st.text(alphabet=st.sampled_from("AZaz09._~-%/"), min_size=1, max_size=22))
+
+
+@given(canonical_looking)
+def test_the_canonical_shortcut_gives_what_the_full_parse_gives(code):
+    normalise_lot.cache_clear()
+    assert normalise_lot(code) == parse_lot(code).canonical

@@ -296,3 +296,11 @@ def test_an_invalid_kitchen_alert_is_refused_at_the_field(changes, field):
 def test_camera_and_snapshot_are_optional():
     fact = validate(KITCHEN, example(KITCHEN, camera_id=DROP, snapshot_ref=DROP))
     assert fact.camera_id is None
+
+
+def test_a_part_of_a_fact_that_declares_a_time_is_refused_at_definition():
+    from contracts.facts.base import FactPart  # noqa: PLC0415
+    from contracts.times import Timestamp  # noqa: PLC0415
+
+    with pytest.raises(TypeError, match="derive it from FactModel"):
+        type("TimedPart", (FactPart,), {"__annotations__": {"at": Timestamp}})

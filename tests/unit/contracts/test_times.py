@@ -50,10 +50,19 @@ def test_canonical_json_validates_back_to_the_same_time_and_offset():
     assert again.until.utcoffset() == timedelta(0)
 
 
-def test_python_dumps_keep_datetimes_and_add_no_siblings():
+def test_python_dumps_keep_datetimes_and_the_offsets_beside_them():
     observed = Observed(at=datetime(2023, 6, 1, 9, 30, tzinfo=BEIJING))
 
-    assert observed.model_dump() == {"at": observed.at, "until": None}
+    assert observed.model_dump() == {"at": observed.at, "until": None, "at_offset": "+08:00"}
+    assert observed.model_extra == {}  # the siblings are not the producer's extra fields
+
+
+def test_extra_fields_beside_the_offsets_are_kept_as_sent():
+    observed = Observed.model_validate({"at": "2023-06-01T09:30:00+08:00", "note": "x"})
+
+    assert observed.model_extra == {"note": "x"}
+    assert observed.model_dump(mode="json") == {
+        "at": "2023-06-01T01:30:00Z", "until": None, "note": "x", "at_offset": "+08:00"}
 
 
 @pytest.mark.parametrize("text", [
