@@ -16,6 +16,11 @@ def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["cases"])
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
+    @router.get("/cases/summary", summary="Cases per kind (open, closed, overdue, escalated) "
+                "and per state")
+    def case_summary(caller: Authenticated) -> dict[str, list[dict[str, Any]]]:
+        return view.summary()
+
     @router.get("/cases/{case_id}", summary="A case as the read model has it")
     def get_case(case_id: str, caller: Authenticated) -> dict[str, Any]:
         case = view.case(case_id)

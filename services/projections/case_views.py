@@ -49,6 +49,24 @@ _SELECT_TIMELINE = ("SELECT * FROM {s}case_timeline WHERE case_id = %(case_id)s"
 _LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR kind = %(kind)s)"
          " ORDER BY case_id LIMIT %(limit)s")
 
+# Per kind: cases, closed, open with an overdue deadline, escalations (overdue deadlines sent up)
+_SUMMARY = (
+    "SELECT s.kind AS kind, COUNT(*) AS cases,"
+    " SUM(CASE WHEN s.state = 'closed' THEN 1 ELSE 0 END) AS closed,"
+    " SUM(CASE WHEN s.state <> 'closed' AND o.overdue IS NOT NULL THEN 1 ELSE 0 END) AS overdue,"
+    " SUM(CASE WHEN s.state = 'closed' AND o.overdue IS NOT NULL THEN 1 ELSE 0 END)"
+    " AS closed_late,"
+    " SUM(COALESCE(o.escalated, 0)) AS escalations"
+    " FROM {s}case_summary s LEFT JOIN ("
+    "  SELECT case_id, COUNT(*) AS overdue,"
+    "  SUM(CASE WHEN data LIKE %(escalated)s THEN 1 ELSE 0 END) AS escalated"
+    "  FROM {s}case_timeline WHERE type = 'deadline.overdue' GROUP BY case_id"
+    " ) o ON o.case_id = s.case_id GROUP BY s.kind ORDER BY s.kind"
+)
+_STATES = ("SELECT kind, state, COUNT(*) AS cases FROM {s}case_summary"
+           " GROUP BY kind, state ORDER BY kind, state")
+_ESCALATED = '%"escalated_to": "%'  # data is JSON with sorted keys and default separators
+
 
 def _row_params(event: CaseEvent) -> dict[str, Any]:
     details = event.data.get("details", {})
@@ -76,6 +94,7 @@ class CaseView(Protocol):
     def apply(self, events: Sequence[CaseEvent], tracking: Tracking) -> None: ...
     def case(self, case_id: str) -> dict[str, Any] | None: ...
     def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def summary(self) -> dict[str, list[dict[str, Any]]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def digest(self) -> str: ...
 
@@ -93,6 +112,8 @@ class _Statements:
         self.select_summary = fmt(_SELECT_SUMMARY)
         self.select_timeline = fmt(_SELECT_TIMELINE)
         self.list = fmt(_LIST)
+        self.summary = fmt(_SUMMARY)
+        self.states = fmt(_STATES)
 
 
 class _CaseQueries(TableDigest):
@@ -125,6 +146,22 @@ class _CaseQueries(TableDigest):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.sql.list, {"kind": kind, "limit": limit})
             return [_decode(dict(r)) for r in curs.fetchall()]
+
+    def summary(self) -> dict[str, list[dict[str, Any]]]:
+        """Cases per kind (closed, overdue while open, closed late, escalations) and per state.
+
+        Every overdue deadline is escalated (its event names where it went); a case counts as
+        overdue while it is open and one of its deadlines has passed.
+        """
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql.summary, {"escalated": _ESCALATED})
+            kinds = [{k: (int(v) if k != "kind" else v) for k, v in dict(r).items()}
+                     for r in curs.fetchall()]
+            curs.execute(self.sql.states)
+            states = [dict(r) for r in curs.fetchall()]
+        for row in kinds:
+            row["open"] = row["cases"] - row["closed"]
+        return {"by_kind": kinds, "by_state": states}
 
 
 class SQLiteCaseView(_CaseQueries, SQLiteView):

@@ -75,3 +75,27 @@ def test_an_older_version_never_overwrites_a_newer_summary(view: CaseView):
     assert (case["state"], case["version"]) == ("closed", 2)
     assert [t["version"] for t in case["timeline"]] == [1, 2]
     assert [c["case_id"] for c in view.cases("SD", 10)] == ["SD-S1"]
+
+
+def overdue(case_id: str, version: int, escalated_to: str | None) -> CaseEvent:
+    return CaseEvent(event_id=f"{case_id}:{version}", case_id=case_id, kind="SD",
+                     type="deadline.overdue", version=version,
+                     occurred_at=datetime(2023, 6, 20, 2, tzinfo=UTC),
+                     data={"name": "risk_control", "escalated_to": escalated_to})
+
+
+def test_the_summary_counts_open_closed_overdue_and_escalated_cases_per_kind(view: CaseView):
+    projection = CaseProjection(view)
+    events = [opened("SD-A"), overdue("SD-A", 2, "district-food-safety-office"),
+              opened("SD-B"), opened("SD-C"), overdue("SD-C", 2, None),
+              opened("SD-C", 3, "case.closed"), opened("SD-D"),
+              opened("SD-D", 2, "case.closed")]
+    for position, event in enumerate(events, start=1):
+        projection.process_event(event, Tracking("kafka:ev:0", position))
+
+    summary = view.summary()
+
+    assert summary["by_kind"] == [{"kind": "SD", "cases": 4, "closed": 2, "overdue": 1,
+                                   "closed_late": 1, "escalations": 1, "open": 2}]
+    assert summary["by_state"] == [{"kind": "SD", "state": "closed", "cases": 2},
+                                   {"kind": "SD", "state": "open", "cases": 2}]
