@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Tracking
+from eventsourcing.popo import POPOFactory
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import Environment
 
 from services.workflow.decisions import CaseNotFoundError, Decision, Outcome, decide, reads
 from services.workflow.domain.calendar import SHANGHAI, YearCalendar
-from services.workflow.domain.cases import Case, InboxEntry
+from services.workflow.domain.cases import Case
 from services.workflow.domain.commands import AdvanceCase, WorkflowCommand
 from services.workflow.domain.kinds import case_uuid
 from services.workflow.domain.stored_years import StoredYear
 from services.workflow.domain.yearfiles import parse_year_file
 from services.workflow.errors import ConcurrencyConflictError
+from services.workflow.inbox import InboxRecorder, POPOInboxRecorder, recorder_topic
 from services.workflow.policy import CasePolicy
 from services.workflow.session import Session
 
@@ -39,19 +41,31 @@ class Workflow(EventSourcedProjection[UUID]):
         for year in self.stored_years():
             self.case_policy.load_year(year)
 
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """The recorder of the chosen store with the workflow's inbox table (``inbox.py``)."""
+        environment = super().construct_env(name, env)
+        topic = recorder_topic(environment.get("PERSISTENCE_MODULE") or "")
+        if topic is not None:
+            environment["PROCESS_RECORDER_TOPIC"] = topic
+        return environment
+
+    def construct_recorder(self) -> ProcessRecorder:
+        if isinstance(self.factory, POPOFactory):
+            return POPOInboxRecorder()
+        return super().construct_recorder()
+
     # Kafka: one transaction per batch of consecutive records of one partition ---------------
 
     def handle(self, messages: Sequence[Message], tracking: Tracking) -> list[Decision]:
         """Decide every message; record the events, inbox entries and position atomically."""
         for _ in range(self.max_attempts):
-            session = Session(self.repository)
-            session.prefetch(itertools.chain.from_iterable(
-                (InboxEntry.create_id(mid), *(i for c in commands for i in reads(c)))
-                for mid, commands in messages))  # one read for the whole batch
+            session = self._session()
+            session.check_inbox(mid for mid, _ in messages)  # one query for the batch
+            session.prefetch(i for _, commands in messages for c in commands
+                             for i in reads(c))  # and one for every aggregate it may touch
             decisions = [self._decide_message(mid, commands, session)
                          for mid, commands in messages]
-            processing = ProcessingEvent[UUID](tracking=tracking)
-            processing.collect_events(*session.touched())
+            processing = _processing(session, tracking)
             try:
                 recordings = self._record(processing)
             except IntegrityError:
@@ -66,12 +80,15 @@ class Workflow(EventSourcedProjection[UUID]):
 
     def _decide_message(self, message_id: str, commands: list[WorkflowCommand],
                         session: Session) -> Decision:
-        if session.get(InboxEntry.create_id(message_id)) is not None:
+        if session.seen(message_id):
             return Decision(Outcome.DUPLICATE_MESSAGE)
         decisions = [decide(command, session, self.case_policy) for command in commands]
-        session.add(InboxEntry(message_id=message_id))
+        session.receive(message_id)
         return next((d for d in decisions if d.outcome is Outcome.REFUSED),
                     decisions[0] if decisions else Decision(Outcome.UNCHANGED))
+
+    def _session(self) -> Session:
+        return Session(self.repository, cast("InboxRecorder", self.recorder).select_inbox)
 
     # people over HTTP ------------------------------------------------------------------------
 
@@ -114,10 +131,10 @@ class Workflow(EventSourcedProjection[UUID]):
 
     def _save_with_retries(self, unit_of_work: Any) -> Decision:
         for _ in range(self.max_attempts):
-            session = Session(self.repository)
+            session = self._session()
             decision: Decision = unit_of_work(session)
             try:
-                self.save(*session.touched())
+                self._record(_processing(session))
             except IntegrityError:
                 continue  # a concurrent writer (a timer, another unit): reload and decide again
             return decision
@@ -144,6 +161,16 @@ class Workflow(EventSourcedProjection[UUID]):
             if stored is not None:
                 found.append(stored.calendar)
         return found
+
+
+def _processing(session: Session, tracking: Tracking | None = None) -> ProcessingEvent[UUID]:
+    """What a session recorded: its new events, its inbox entries and the position."""
+    processing = ProcessingEvent[UUID](tracking=tracking)
+    for aggregate in session.touched():
+        processing.events.extend(aggregate.collect_events())
+        processing.aggregates[aggregate.id] = aggregate
+    processing.saved_kwargs["inbox"] = session.received
+    return processing
 
 
 def _store_year(session: Session, year: int, text: str) -> Decision:

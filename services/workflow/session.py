@@ -20,9 +20,13 @@ _SQLITE_CHUNK = 500  # ids per query, well under SQLite's limit on bound paramet
 class Session:
     """Keeps every aggregate a batch touches, so two facts about one case see each other."""
 
-    def __init__(self, repository: Any) -> None:
+    def __init__(self, repository: Any, inbox: Any = None) -> None:
         self.repository = repository
+        self.inbox = inbox  # the recorder's select_inbox(ids) -> ids seen; None: nothing seen
         self._loaded: dict[UUID, Aggregate | None] = {}
+        self._seen: set[str] = set()  # message ids in the inbox, or received in this session
+        self._checked: set[str] = set()
+        self.received: list[str] = []  # message ids to record in the inbox with the events
 
     def get(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None if it does not exist (yet)."""
@@ -57,6 +61,23 @@ class Session:
 
     def add(self, aggregate: Aggregate) -> None:
         self._loaded[aggregate.id] = aggregate
+
+    def check_inbox(self, message_ids: Iterable[str]) -> None:
+        """Learn which of ``message_ids`` the inbox holds, in one query."""
+        wanted = [m for m in dict.fromkeys(message_ids) if m not in self._checked]
+        if wanted and self.inbox is not None:
+            self._seen.update(self.inbox(wanted))
+        self._checked.update(wanted)
+
+    def seen(self, message_id: str) -> bool:
+        """Whether the message was acted on already (recorded, or earlier in this session)."""
+        self.check_inbox([message_id])
+        return message_id in self._seen
+
+    def receive(self, message_id: str) -> None:
+        """Record the message in the inbox when the session is saved."""
+        self._seen.add(message_id)
+        self.received.append(message_id)
 
     def touched(self) -> list[Aggregate]:
         return [a for a in self._loaded.values() if a is not None and a.pending_events]

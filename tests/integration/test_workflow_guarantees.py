@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from fangxin.local.postgres import PostgresServer
 from services.workflow.application import Workflow
@@ -75,6 +75,73 @@ def test_two_instances_racing_on_one_timer_fire_it_once(postgres, pg_env):
     assert history.count("DeadlineOverdue") == 1
     first.close()
     second.close()
+
+
+class _RecordsAfterBarrier(Workflow):
+    """Decides, then waits for the other instance before its first write (a forced race)."""
+
+    barrier: threading.Barrier
+
+    def _record(self, processing):  # type: ignore[no-untyped-def]
+        if getattr(self, "waiting", True):
+            self.waiting = False
+            self.barrier.wait(30)
+        return super()._record(processing)
+
+
+def _race(env: dict[str, str], message: tuple[str, list]) -> tuple[list[str], Workflow]:  # type: ignore[type-arg]
+    barrier = threading.Barrier(2)
+    apps = [_RecordsAfterBarrier(env=env) for _ in range(2)]
+    for app in apps:
+        app.barrier = barrier
+    outcomes: list[str] = []
+
+    def handle(app: Workflow, partition: int) -> None:
+        decisions = app.handle([message], Tracking(f"kafka:s:{partition}", 1))
+        outcomes.extend(d.outcome.value for d in decisions)
+
+    threads = [threading.Thread(target=handle, args=(app, n)) for n, app in enumerate(apps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    apps[1].close()
+    return sorted(outcomes), apps[0]
+
+
+def test_one_message_recorded_by_two_instances_at_once_is_applied_once(store_env):
+    summary = fact("foodsafety.summary.submitted")  # action 9, 2023
+
+    outcomes, app = _race(store_env, (message_id(summary), commands_for(summary)))
+
+    assert outcomes == ["applied", "duplicate_message"]
+    history = [type(e).__name__ for e in app.case_history("AS-2023-9")]
+    assert history.count("Advanced") == 1
+    app.close()
+
+
+def test_the_inbox_alone_stops_a_second_instance_recording_the_same_message(store_env):
+    qualified = fact("foodsafety.sampling.reported", verdict="qualified", items=[
+        {"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg", "limit": "≤0.02",
+         "qualified": True}])  # changes no case: only the inbox entry is written
+
+    outcomes, app = _race(store_env, (message_id(qualified), commands_for(qualified)))
+
+    assert outcomes == ["duplicate_message", "unchanged"]
+    assert app.recorder.select_inbox([message_id(qualified)]) == {message_id(qualified)}  # type: ignore[attr-defined]
+    app.close()
+
+
+def test_an_inbox_entry_and_the_position_are_recorded_together_or_not_at_all(store_env):
+    app = Workflow(env=store_env)
+    app.recorder.insert_events([], tracking=Tracking("kafka:s:0", 1), inbox=["m-1"])
+
+    with pytest.raises(IntegrityError):
+        app.recorder.insert_events([], tracking=Tracking("kafka:s:1", 1), inbox=["m-2", "m-1"])
+
+    assert app.recorder.select_inbox(["m-1", "m-2"]) == {"m-1"}  # type: ignore[attr-defined]
+    assert app.recorder.max_tracking_id("kafka:s:1") is None
+    app.close()
 
 
 def test_only_one_relay_holds_the_leader_lock_at_a_time(postgres, pg_database, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -34,6 +35,7 @@ class Business(Aggregate):
         self.name, self.kind, self.township, self.risk_grade = name, kind, township, risk_grade
 
 
+@lru_cache(maxsize=65_536)  # the same businesses recur across facts
 def business_uuid(entity_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"fangxin:business:{entity_id}")
 

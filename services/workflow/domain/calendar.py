@@ -90,6 +90,7 @@ class WorkingCalendar:
         self._years: dict[int, YearCalendar] = {}
         self._overrides: dict[date, bool] = {}
         self._memo: dict[date, bool] = {}  # chinese-calendar rescans its table on every call
+        self._ends: dict[tuple[date, int], DayEnd] = {}  # add_working_days, by start day and n
         for year in years:
             self.load_year(year)
 
@@ -97,6 +98,7 @@ class WorkingCalendar:
         """Load (or replace) one year's notice; it wins over chinese-calendar for that year."""
         self._years[year.year] = year
         self._memo = {}
+        self._ends = {}
         self._overrides = {}
         for known in sorted(self._years.values(), key=lambda y: y.year):
             self._overrides.update(dict.fromkeys(known.rest_days(), False))
@@ -128,10 +130,14 @@ class WorkingCalendar:
             msg = f"cannot count back {n} working days"
             raise ValueError(msg)
         first = local_date(start)
-        day = first
-        for _ in range(n):
-            day = self.next_working_day(day + timedelta(days=1))
-        return DayEnd(end_of_day(day), self.provisional_between(first, day))
+        found = self._ends.get((first, n))
+        if found is None:
+            day = first
+            for _ in range(n):
+                day = self.next_working_day(day + timedelta(days=1))
+            found = self._ends[first, n] = DayEnd(end_of_day(day),
+                                                  self.provisional_between(first, day))
+        return found
 
     def next_working_day(self, day: date) -> date:
         """The day itself if it is a working day, else the first working day after it."""

@@ -256,7 +256,11 @@ def _running(spec: DueSpec) -> dict[str, Any]:
 
 
 class InboxEntry(Aggregate):
-    """A message the workflow has already acted on (收件登记), so a second copy changes nothing."""
+    """A message acted on, as stores written before the inbox table recorded it (收件登记).
+
+    No longer written: the inbox is a table beside the event store (``services.workflow.inbox``).
+    Kept so that the notifications of older stores still decode.
+    """
 
     @staticmethod
     def create_id(message_id: str) -> UUID:

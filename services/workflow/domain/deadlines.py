@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final, Literal, get_args
 
 from services.workflow.domain.calendar import (
@@ -126,7 +127,7 @@ def compute_due(
     stops = _merged(pauses, start)
     if budget.unit == "hours":
         return _hours_due(start, timedelta(hours=total), stops, warn_fraction)
-    warn_count = math.ceil(Fraction(str(warn_fraction)) * total)
+    warn_count = _warn_count(warn_fraction, total)
     end = _days_end(calendar, start, total, stops, budget.unit)
     warn = _days_end(calendar, start, warn_count, stops, budget.unit)
     if end is None or warn is None:
@@ -134,6 +135,12 @@ def compute_due(
     if budget.roll_to_working_day:
         end = _rolled(calendar, end)
     return Due(at=end.at, provisional=end.provisional, warn_at=warn.at)
+
+
+@lru_cache(maxsize=1024)
+def _warn_count(fraction: float, total: int) -> int:
+    """The counted days after which to warn: ``fraction`` of ``total``, rounded up."""
+    return math.ceil(Fraction(str(fraction)) * total)
 
 
 def _hours_due(start: datetime, span: timedelta, stops: list[_Stop], fraction: float) -> Due:

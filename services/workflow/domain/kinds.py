@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 
@@ -19,6 +20,7 @@ class CaseKind(StrEnum):
     KITCHEN_ALERTS = "KA"  # 明厨亮灶 alerts
 
 
+@lru_cache(maxsize=65_536)  # a batch asks for the same ids several times
 def case_uuid(case_id: str) -> UUID:
     """The aggregate id of a case: stable, so a repeated fact finds the same case."""
     return uuid5(NAMESPACE_URL, f"fangxin:case:{case_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
@@ -102,6 +103,8 @@ class Router:
 
     plan: WorkPlan
     rules: RoutingRules
+    _routed: dict[RoutingFacts, Assignment] = dataclasses.field(  # route() is pure: memo
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         numbers = {action.number for action in self.plan.actions}
@@ -111,6 +114,14 @@ class Router:
 
     def route(self, facts: RoutingFacts) -> Assignment:
         """The assignment of a fact; its 乡 / 街道 joins only where the action names it."""
+        found = self._routed.get(facts)
+        if found is None:
+            if len(self._routed) >= 10_000:
+                self._routed.clear()
+            found = self._routed[facts] = self._route(facts)
+        return found
+
+    def _route(self, facts: RoutingFacts) -> Assignment:
         division = None if facts.township is None else self.plan.division(facts.township)
         rule = next((r for r in self.rules.rules if r.matches(facts, division)),
                     self.rules.default)

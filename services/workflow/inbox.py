@@ -1,0 +1,134 @@
+"""The inbox (收件登记): message ids the workflow has acted on, recorded with the events.
+
+A table of its own beside the event store, written by the event store's recorder in the same
+transaction as the case events and the Kafka position: ``insert_events(..., inbox=[ids])``. A
+message id is its primary key, so a concurrent writer that recorded the same message first makes
+the whole transaction fail with ``IntegrityError`` (then the workflow decides again and finds the
+message in the inbox). One multi-row statement per transaction, instead of an aggregate per
+message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOProcessRecorder
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.sql import SQL, Identifier
+
+_SQLITE_CHUNK = 500  # ids per query, well under SQLite's limit on bound parameters
+
+
+def inbox_table(events_table_name: str) -> str:
+    return events_table_name.removesuffix("_events") + "_inbox"
+
+
+def _received(kwargs: dict[str, Any]) -> list[str]:
+    return list(kwargs.get("inbox") or ())
+
+
+class PostgresInboxRecorder(PostgresProcessRecorder):
+    """PostgreSQL: ``INSERT ... SELECT unnest(%s)``, one statement for the batch's ids."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
+                 tracking_table_name: str = "notification_tracking") -> None:
+        super().__init__(datastore, events_table_name=events_table_name,
+                         tracking_table_name=tracking_table_name)
+        table = Identifier(datastore.schema, inbox_table(events_table_name))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {0} (message_id text PRIMARY KEY)").format(table))
+        self._insert_inbox = SQL(
+            "INSERT INTO {0} (message_id) SELECT unnest(%s::text[])").format(table)
+        self._select_inbox = SQL(
+            "SELECT message_id FROM {0} WHERE message_id = ANY(%s::text[])").format(table)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        received = _received(kwargs)
+        if received:
+            curs.execute(self._insert_inbox, (received,), prepare=True)
+
+    def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
+        """The ids among ``message_ids`` that are in the inbox already."""
+        wanted = list(dict.fromkeys(message_ids))
+        if not wanted:
+            return set()
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_inbox, (wanted,), prepare=True)
+            return {row["message_id"] for row in curs.fetchall()}
+
+
+class SQLiteInboxRecorder(SQLiteProcessRecorder):
+    """SQLite: one ``executemany`` in the events' transaction."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        self.inbox_table_name = inbox_table(events_table_name)
+        super().__init__(datastore, events_table_name=events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                f"CREATE TABLE IF NOT EXISTS {self.inbox_table_name}"
+                " (message_id TEXT PRIMARY KEY) WITHOUT ROWID"]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        received = _received(kwargs)
+        if received:
+            c.executemany(f"INSERT INTO {self.inbox_table_name} (message_id) VALUES (?)",  # noqa: S608
+                          [(mid,) for mid in received])
+        return returning
+
+    def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(message_ids))
+        found: set[str] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(wanted), _SQLITE_CHUNK):
+                chunk = wanted[start:start + _SQLITE_CHUNK]
+                c.execute(f"SELECT message_id FROM {self.inbox_table_name}"  # noqa: S608
+                          f" WHERE message_id IN ({', '.join('?' * len(chunk))})", chunk)
+                found.update(row[0] for row in c.fetchall())
+        return found
+
+
+class POPOInboxRecorder(POPOProcessRecorder):
+    """In memory (tests): a set, checked and updated under the recorder's lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inbox: set[str] = set()
+
+    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._assert_uniqueness(stored_events, **kwargs)
+        received = _received(kwargs)
+        if len(set(received)) < len(received) or self._inbox.intersection(received):
+            msg = f"messages already in the inbox: {sorted(self._inbox.intersection(received))}"
+            raise IntegrityError(msg)
+
+    def _update_table(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        notification_ids = super()._update_table(stored_events, **kwargs)
+        self._inbox.update(_received(kwargs))
+        return notification_ids
+
+    def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
+        with self._database_lock:
+            return self._inbox.intersection(message_ids)
+
+
+class InboxRecorder(Protocol):
+    def select_inbox(self, message_ids: Iterable[str]) -> set[str]: ...
+
+
+_RECORDERS = {"eventsourcing.postgres": PostgresInboxRecorder,
+              "eventsourcing.sqlite": SQLiteInboxRecorder}
+
+
+def recorder_topic(persistence_module: str) -> str | None:
+    """The topic of the inbox recorder for an eventsourcing persistence module (None: POPO)."""
+    found = _RECORDERS.get(persistence_module)
+    return None if found is None else f"{found.__module__}:{found.__qualname__}"
