@@ -46,21 +46,26 @@ class SQLiteSeenStore:
 
     def claim(self, arrivals: Sequence[tuple[Key, str]]) -> dict[Key, str]:
         now = datetime.now(UTC).isoformat()
-        keys = list(dict.fromkeys(key for key, _ in arrivals))
         found: dict[Key, str] = {}
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO intake_seen VALUES (?, ?, ?, ?)",
-                    [(s, i, pos, now) for (s, i), pos in arrivals])
-                for start in range(0, len(keys), _CHUNK):
-                    chunk = keys[start:start + _CHUNK]
-                    marks = ",".join(["(?, ?)"] * len(chunk))
+                for start in range(0, len(arrivals), _CHUNK):  # new keys come back at once
+                    chunk = arrivals[start:start + _CHUNK]
+                    marks = ",".join(["(?, ?, ?, ?)"] * len(chunk))
+                    rows = self._db.execute(
+                        f"INSERT INTO intake_seen VALUES {marks} ON CONFLICT DO NOTHING "  # noqa: S608
+                        "RETURNING source, id, position",
+                        [v for (s, i), pos in chunk for v in (s, i, pos, now)])
+                    found.update({(s, i): pos for s, i, pos in rows})
+                seen_before = list(dict.fromkeys(k for k, _ in arrivals if k not in found))
+                for start in range(0, len(seen_before), _CHUNK):
+                    chunk_keys = seen_before[start:start + _CHUNK]
+                    marks = ",".join(["(?, ?)"] * len(chunk_keys))
                     rows = self._db.execute(  # a join, so SQLite uses the primary key
                         f"WITH k(s, i) AS (VALUES {marks}) SELECT t.source, t.id, t.position "  # noqa: S608
                         "FROM k JOIN intake_seen t ON t.source = k.s AND t.id = k.i",
-                        [v for key in chunk for v in key])
+                        [v for key in chunk_keys for v in key])
                     found.update({(s, i): pos for s, i, pos in rows})
                 self._db.execute("COMMIT")
             except BaseException:
@@ -98,15 +103,21 @@ class PostgresSeenStore:
         ids = [i for (_, i), _ in arrivals]
         positions = [pos for _, pos in arrivals]
         with self._pool.connection() as conn:
-            conn.execute(
+            rows = conn.execute(  # the keys new to the table come back at once
                 f"INSERT INTO {self._table} SELECT s, i, p, now() FROM "  # noqa: S608
                 "unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS a(s, i, p, n) "
-                "ORDER BY n ON CONFLICT DO NOTHING", (sources, ids, positions))
-            rows = conn.execute(
-                f"SELECT t.source, t.id, t.position FROM {self._table} t "  # noqa: S608
-                "JOIN unnest(%s::text[], %s::text[]) AS k(s, i) ON t.source = k.s AND t.id = k.i",
-                (sources, ids)).fetchall()
-        return {(s, i): pos for s, i, pos in rows}
+                "ORDER BY n ON CONFLICT DO NOTHING RETURNING source, id, position",
+                (sources, ids, positions)).fetchall()
+            found = {(s, i): pos for s, i, pos in rows}
+            seen_before = list(dict.fromkeys(k for k, _ in arrivals if k not in found))
+            if seen_before:
+                rows = conn.execute(
+                    f"SELECT t.source, t.id, t.position FROM {self._table} t "  # noqa: S608
+                    "JOIN unnest(%s::text[], %s::text[]) AS k(s, i) "
+                    "ON t.source = k.s AND t.id = k.i",
+                    ([s for s, _ in seen_before], [i for _, i in seen_before])).fetchall()
+                found.update({(s, i): pos for s, i, pos in rows})
+        return found
 
     def purge(self, before: datetime) -> int:
         with self._pool.connection() as conn:
