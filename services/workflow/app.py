@@ -18,7 +18,12 @@ from services.platform.kafka import Handler, batch_subscriber, make_broker
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex
 from services.workflow.consumer import BatchHandler, command_messages, fact_messages
-from services.workflow.followers import PollingLoop, index_step, timer_step
+from services.workflow.followers import (
+    PollingLoop,
+    annual_summaries_step,
+    index_step,
+    timer_step,
+)
 from services.workflow.http_api import calendar_router, case_router
 from services.workflow.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from services.workflow.metrics import WorkflowMetrics
@@ -58,6 +63,8 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
                          settings.timer_poll_seconds)
 
     gauges = PollingLoop("gauges", lambda: metrics.refresh(index.counts()), 5.0)
+    summaries = PollingLoop("annual summaries", annual_summaries_step(workflow),
+                            settings.annual_summary_poll_seconds)
 
     def wake_followers() -> None:
         relay.wake()
@@ -80,7 +87,7 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await broker.start()
-        loops: list[OutboxRelay | PollingLoop] = [relay, indexer, timers, gauges]
+        loops: list[OutboxRelay | PollingLoop] = [relay, indexer, timers, gauges, summaries]
         tasks = [asyncio.create_task(loop.run()) for loop in loops]
         try:
             yield

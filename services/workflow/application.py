@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -24,8 +24,10 @@ from services.workflow.errors import ConcurrencyConflictError
 from services.workflow.inbox import InboxRecorder, POPOInboxRecorder, recorder_topic
 from services.workflow.policy import CasePolicy
 from services.workflow.session import Session
+from services.workflow.translate import annual_summaries_message, annual_summary_case
 
 Message = tuple[str, list[WorkflowCommand]]  # (message id, what it asks)
+T = TypeVar("T")
 
 
 class Workflow(EventSourcedProjection[UUID]):
@@ -84,8 +86,11 @@ class Workflow(EventSourcedProjection[UUID]):
             return Decision(Outcome.DUPLICATE_MESSAGE)
         decisions = [decide(command, session, self.case_policy) for command in commands]
         session.receive(message_id)
-        return next((d for d in decisions if d.outcome is Outcome.REFUSED),
-                    decisions[0] if decisions else Decision(Outcome.UNCHANGED))
+        for outcome in (Outcome.REFUSED, Outcome.APPLIED):  # a refusal first, then a change
+            found = next((d for d in decisions if d.outcome is outcome), None)
+            if found is not None:
+                return found
+        return decisions[0] if decisions else Decision(Outcome.UNCHANGED)
 
     def _session(self) -> Session:
         return Session(self.repository, cast("InboxRecorder", self.recorder).select_inbox)
@@ -108,6 +113,34 @@ class Workflow(EventSourcedProjection[UUID]):
 
         return self._save_with_retries(fire).outcome is Outcome.APPLIED
 
+    def open_annual_summaries(self, now: datetime) -> list[str]:
+        """Open the annual summary case (AS) of every action for each plan year begun by ``now``.
+
+        One command per plan year with a deterministic message id, so a repeat (a restart, a
+        second instance, the next poll) is a no-op found in the inbox; the case ids are
+        deterministic too, so a summary fact that came first leaves its case as it is. Returns
+        the ids of the cases this call opened.
+        """
+        plan = self.case_policy.router.plan
+        years = [y for y in range(plan.period[0], plan.period[1] + 1)
+                 if datetime(y, 1, 1, tzinfo=SHANGHAI) <= now]
+
+        def open_cases(session: Session) -> list[str]:
+            messages = {annual_summaries_message(plan.id, year): year for year in years}
+            session.check_inbox(messages)
+            due = {mid: [annual_summary_case(mid, year, action.number)
+                         for action in plan.actions]
+                   for mid, year in messages.items() if not session.seen(mid)}
+            session.prefetch(case_uuid(c.case_id) for cs in due.values() for c in cs)
+            opened = []
+            for mid, commands in due.items():
+                opened += [d.case_id for c in commands if (d := decide(
+                    c, session, self.case_policy)).outcome is Outcome.APPLIED and d.case_id]
+                session.receive(mid)
+            return opened
+
+        return self._save_with_retries(open_cases)
+
     def load_year(self, text: str, case_ids: Sequence[str]) -> int:
         """Store a year file (a command), then recompute the provisional deadlines it settles.
 
@@ -129,10 +162,12 @@ class Workflow(EventSourcedProjection[UUID]):
 
         return int(self._save_with_retries(recompute).outcome is Outcome.APPLIED)
 
-    def _save_with_retries(self, unit_of_work: Any) -> Decision:
+    def _save_with_retries(self, unit_of_work: Callable[[Session], T]) -> T:
         for _ in range(self.max_attempts):
             session = self._session()
-            decision: Decision = unit_of_work(session)
+            decision = unit_of_work(session)
+            if not session.received and not session.touched():
+                return decision  # nothing to record
             try:
                 self._record(_processing(session))
             except IntegrityError:

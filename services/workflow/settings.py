@@ -16,6 +16,9 @@ class WorkflowSettings(ServiceSettings):
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.2
     timer_poll_seconds: float = Field(1.0, description="how often due timers are looked for")
+    annual_summary_poll_seconds: float = Field(
+        60.0, description="how often to check that every begun plan year has its annual "
+        "summary cases (one per action); opening them is idempotent")
     units_file: Path | None = Field(None, description="credentials of the units (JSON); "
                                     "without it every HTTP call but health is refused")
     cipher_key: SecretStr | None = Field(None, description="AES key (base64, 32 bytes) that "

@@ -111,6 +111,11 @@ def _summary(mid: str, fact: Any) -> list[WorkflowCommand]:
                         args={"document_ref": fact.document_ref})]
 
 
+def annual_summaries_message(plan_id: str, year: int) -> str:
+    """The message id of the command that opens a plan year's annual summary cases."""
+    return f"workplan#{plan_id}:annual-summaries:{year}"
+
+
 def annual_summary_case(mid: str, year: int, action: int) -> OpenCase:
     """One case per action per plan year (年度工作总结); its due date comes from the rule set."""
     return OpenCase(mid, f"AS-{year}-{action}", CaseKind.ANNUAL_SUMMARY,

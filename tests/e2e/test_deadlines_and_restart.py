@@ -1,4 +1,8 @@
-"""Facts reported late are late on arrival; a restarted workflow loses and repeats no timer."""
+"""Facts reported late are late on arrival; a restarted workflow loses and repeats no timer.
+
+The annual summaries of the plan years (2022-2024) are open from the start of each year, so the
+ones whose summary never came are overdue and escalated; a restart opens none of them again.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +64,10 @@ def test_late_facts_escalate_on_arrival_and_a_restart_repeats_nothing(pipeline: 
     opened = eventually(lambda: case(pipeline, "SD-SOON-1"), what="sample case opened")
     assert opened["deadlines"]["risk_control"]["warned"] is False
     before = history_types(pipeline, "CP-LATE-1")
+    summary = eventually(lambda: deadline_fired(pipeline, "AS-2024-13", "summary_due",
+                                                "overdue"), what="a summary that never came")
+    assert summary["deadlines"]["summary_due"]["escalated_to"] == OFFICE
+    summary_before = history_types(pipeline, "AS-2024-13")
     pipeline.workflow.stop()  # the warning falls due while the workflow is down
 
     pipeline.workflow.start().wait_ready(90)
@@ -67,5 +75,7 @@ def test_late_facts_escalate_on_arrival_and_a_restart_repeats_nothing(pipeline: 
     eventually(lambda: deadline_fired(pipeline, "SD-SOON-1", "risk_control", "warned"),
                timeout=90, what="the timer that fell due during the restart")
     assert history_types(pipeline, "CP-LATE-1") == before
+    assert history_types(pipeline, "AS-2024-13") == summary_before  # opened and fired once
+    assert [t.split(":")[0] for t in summary_before].count("case.opened") == 1
     assert before.count("deadline.overdue:acceptance") == 1
     assert history_types(pipeline, "SD-SOON-1").count("deadline.warned:risk_control") == 1

@@ -132,6 +132,36 @@ def test_the_inbox_alone_stops_a_second_instance_recording_the_same_message(stor
     app.close()
 
 
+def test_two_instances_opening_the_annual_summaries_at_once_open_each_case_once(store_env):
+    barrier = threading.Barrier(2)
+    apps = [_RecordsAfterBarrier(env=store_env) for _ in range(2)]
+    opened: list[list[str]] = []
+    for app in apps:
+        app.barrier = barrier
+    threads = [threading.Thread(target=lambda a=app: opened.append(a.open_annual_summaries(NOW)))
+               for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    first, second = apps
+
+    assert sorted(len(o) for o in opened) == [0, 39]
+    assert first.open_annual_summaries(NOW) == second.open_annual_summaries(NOW) == []
+    for year in (2022, 2023, 2024):
+        for action in range(1, 14):
+            history = [type(e).__name__ for e in first.case_history(f"AS-{year}-{action}")]
+            assert history == ["Opened"], (year, action)
+    late = fact("foodsafety.summary.submitted", year=2024, action=9,
+                submitted_at="2025-01-06T10:00:00+08:00")
+    second.handle([(message_id(late), commands_for(late))], Tracking("kafka:s:0", 1))
+    case = first.get_case("AS-2024-9")
+    assert case.is_closed
+    assert case.deadlines["summary_due"]["met_at"] > case.deadlines["summary_due"]["due_at"]
+    for app in apps:
+        app.close()
+
+
 def test_an_inbox_entry_and_the_position_are_recorded_together_or_not_at_all(store_env):
     app = Workflow(env=store_env)
     app.recorder.insert_events([], tracking=Tracking("kafka:s:0", 1), inbox=["m-1"])

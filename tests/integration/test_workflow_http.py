@@ -50,7 +50,7 @@ def client(kafka: KafkaServer, tmp_path: Path) -> Iterator[TestClient]:
         workflow.handle([(message_id(f), commands_for(f)) for f in facts],
                         Tracking("kafka:test:0", 1))
         deadline = time.monotonic() + 30
-        while len(http.get("/cases", headers=as_unit("auditor")).json()) < 2:
+        while len(http.get("/cases?kind=CP", headers=as_unit("auditor")).json()) < 2:
             assert time.monotonic() < deadline, "the case index did not catch up"
             time.sleep(0.1)
         yield http
@@ -68,11 +68,11 @@ def test_every_case_endpoint_needs_a_token(client: TestClient):
 
 
 def test_units_see_only_the_cases_they_own(client: TestClient):
-    office = {c["case_id"] for c in client.get("/cases", headers=as_unit(
+    office = {c["case_id"] for c in client.get("/cases?kind=CP", headers=as_unit(
         "district-food-safety-office")).json()}
-    owner = {c["case_id"] for c in client.get("/cases", headers=as_unit(
+    owner = {c["case_id"] for c in client.get("/cases?kind=CP", headers=as_unit(
         "market-regulation")).json()}
-    outsider = client.get("/cases", headers=as_unit("education-sports")).json()
+    outsider = client.get("/cases?kind=CP", headers=as_unit("education-sports")).json()
 
     assert office == owner == {"CP-H-1", "CP-H-2027"}
     assert outsider == []
@@ -125,3 +125,18 @@ def test_the_office_loads_a_year_and_provisional_deadlines_are_recomputed(client
     assert loaded.json() == {"year": 2027, "recomputed_cases": 1}
     assert after["deadlines"]["acceptance"]["provisional"] is False
     assert after["deadlines"]["acceptance"]["due_at"].startswith("2027-10-15")
+
+
+def test_every_begun_plan_year_has_an_annual_summary_case_per_action(client: TestClient):
+    deadline = time.monotonic() + 30
+    while len(cases := client.get("/cases?kind=AS", headers=as_unit("auditor")).json()) < 39:
+        assert time.monotonic() < deadline, "the annual summary cases were not opened"
+        time.sleep(0.1)
+    school = client.get("/cases?kind=AS", headers=as_unit("education-sports")).json()
+
+    assert sorted(c["case_id"] for c in cases) == sorted(
+        f"AS-{year}-{action}" for year in (2022, 2023, 2024) for action in range(1, 14))
+    assert {c["next_due"][:10] for c in cases if c["next_due"]} <= {
+        "2022-12-02", "2023-12-02", "2024-12-02"}  # UTC: 23:59:59.999999 +08:00 is 15:59 Z
+    assert school, "a co-responsible unit sees the summaries of its actions"
+    assert {c["action"] for c in school} < set(range(1, 14))
