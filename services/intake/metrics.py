@@ -24,8 +24,9 @@ class IntakeMetrics:
             "fangxin_intake_messages", "Inbound messages answered, by receipt status, fact "
             "type and first rejection code", ["status", "type", "reason", "channel"],
             registry=registry)
-        self.published = PromCounter("fangxin_intake_published", "Records published (facts, dead "
-                                 "letters, receipts), by topic", ["topic"], registry=registry)
+        self.published = PromCounter(
+            "fangxin_intake_published_records", "Records published (facts, dead letters, "
+            "receipts), by topic", ["topic"], registry=registry)
         self.batch_seconds = Histogram(
             "fangxin_intake_batch_seconds", "Time to answer and publish one consumed batch",
             registry=registry,

@@ -45,6 +45,7 @@ def build_http_app(
     """
     app = FastAPI(title=f"fangxin {service}", description=description, version="0.1.0",
                   lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.registry = registry  # what /metrics serves; the metrics catalogue reads it
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
