@@ -31,12 +31,24 @@ def _received(kwargs: dict[str, Any]) -> list[str]:
 
 
 class PostgresInboxRecorder(PostgresProcessRecorder):
-    """PostgreSQL: ``INSERT ... SELECT unnest(%s)``, one statement for the batch's ids."""
+    """PostgreSQL: ``INSERT ... SELECT unnest(%s)``, one statement for the batch's ids.
+
+    It also inserts the events as four plain arrays (``unnest(ids, versions, topics, states)``)
+    rather than eventsourcing's array of a composite type, whose text form psycopg builds in
+    Python with a regular expression per field: the same rows, numbered in the same order, in
+    about half the client time. The table lock and notification are eventsourcing's own.
+    """
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events",
                  tracking_table_name: str = "notification_tracking") -> None:
         super().__init__(datastore, events_table_name=events_table_name,
                          tracking_table_name=tracking_table_name)
+        self._insert_columns = SQL(
+            "INSERT INTO {0} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%s::{1}[], %s::bigint[], %s::text[], %s::bytea[])"
+            " RETURNING notification_id").format(
+            Identifier(datastore.schema, events_table_name),
+            Identifier(datastore.originator_id_type))
         table = Identifier(datastore.schema, inbox_table(events_table_name))
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {0} (message_id text PRIMARY KEY)").format(table))
@@ -51,6 +63,15 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
         received = _received(kwargs)
         if received:
             curs.execute(self._insert_inbox, (received,), prepare=True)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                              **_: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self._insert_columns, (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events], [e.state for e in stored_events]), prepare=True)
 
     def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
         """The ids among ``message_ids`` that are in the inbox already."""
