@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from contracts.topics import Topics
+from fangxin import cli_data
 from fangxin import demo as demo_job
 from fangxin.local.kafka import KafkaServer, create_topics, resolve_classpath
 from fangxin.local.secrets import local_tokens
@@ -27,6 +28,7 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(calendar_app, name="calendar")
+cli_data.register(app)
 console = Console()
 StateDir = Annotated[Path, typer.Option(help="where broker data, databases and logs live")]
 
