@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from contracts.topics import Topics
-from fangxin.generator import generate
+from fangxin.generator import STAGES, generate
 from fangxin.generator.common import DEFAULT_SEED, SIZES
 from fangxin.generator.files import publish_messages, read_messages, truth_path, write_dataset
 
@@ -21,6 +21,8 @@ Bootstrap = Annotated[str, typer.Option(envvar="FANGXIN_KAFKA_BOOTSTRAP",
                                         help="Kafka bootstrap servers")]
 Prefix = Annotated[str, typer.Option(envvar="FANGXIN_TOPIC_PREFIX",
                                      help="topic prefix (tests only)")]
+COLUMNS: Final = ("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn())
 
 
 def _size(text: str) -> str | int:
@@ -39,13 +41,22 @@ def generate_command(
     """Generate a deterministic Longting data set (2022-2024) with its ground truth."""
     chosen = _size(size)
     started = time.monotonic()
-    with console.status(f"generating {size} data set (seed {seed})"):
-        dataset = generate(seed, chosen)
-    try:
-        count = write_dataset(out, dataset.messages, dataset.truth)
-    except OSError as exc:
-        console.print(f"[red]cannot write {out}: {exc.strerror}")
-        raise typer.Exit(1) from None
+    with Progress(*COLUMNS, console=console, transient=True) as progress:
+        stages = progress.add_task(f"generating ({size}, seed {seed})", total=len(STAGES))
+
+        def stage(name: str) -> None:
+            progress.update(stages, completed=STAGES.index(name),
+                            description=f"generating ({size}, seed {seed}): {name}")
+
+        dataset = generate(seed, chosen, stage)
+        progress.update(stages, completed=len(STAGES))
+        writing = progress.add_task(f"writing {out}", total=len(dataset.messages))
+        try:
+            count = write_dataset(out, dataset.messages, dataset.truth,
+                                  lambda n: progress.advance(writing, n))
+        except OSError as exc:
+            console.print(f"[red]cannot write {out}: {exc.strerror}")
+            raise typer.Exit(1) from None
     truth = dataset.truth
     console.print(f"{count} messages ({truth.accepted} facts, {truth.duplicates} re-sends, "
                   f"{truth.rejected} bad) in {time.monotonic() - started:.1f} s → {out}; "
@@ -61,10 +72,8 @@ def publish_command(file: Path, bootstrap: Bootstrap = "127.0.0.1:9092",
         console.print(f"[red]cannot read {file}: {exc}")
         raise typer.Exit(1) from None
     topic = Topics(topic_prefix).inbound
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
     try:
-        with Progress(*columns, console=console) as progress:
+        with Progress(*COLUMNS, console=console) as progress:
             task = progress.add_task(f"publishing to {topic}", total=len(messages))
             sent = asyncio.run(publish_messages(
                 bootstrap, topic, messages, lambda n: progress.advance(task, n)))

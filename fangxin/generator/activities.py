@@ -80,6 +80,8 @@ def complaints(rng: random.Random, world: World, book: TraceBook, scale: Scale,
             kind = _pick(rng, KINDS)
             channel = _pick(rng, CHANNELS)
             respondent = rng.choice(targets)
+            while respondent.registered_at > at:  # about a business open by then
+                respondent = rng.choice(targets)
             complaint_id = f"{'12315' if channel == '12315' else 'LTTS'}{at:%Y%m%d}{number:05d}"
             township = rng.choice(townships)
             data: dict[str, Any] = {

@@ -54,6 +54,7 @@ class ChainBuilder:
         self.markets = world.of(EntityKind.MARKET)
         self.farms = world.of(EntityKind.FARM)
         self.workshops = [b for b in world.of(EntityKind.SMALL_WORKSHOP) if "豆腐" in b.name]
+        self.workshop_ids = {b.entity_id for b in self.workshops}
         self.counter = 0
         self.buyer_pool = world.of(*BUYER_KINDS)
         self.buyer_weights = _cumulative(self.buyer_pool)
@@ -162,7 +163,7 @@ class ChainBuilder:
             self.book.received(buyer.entity_id, lot, product, shipped)
             if market_lot is not None:
                 market_lot.recipients.append((buyer.entity_id, part))
-            if buyer in self.workshops and product.name == "大豆":
+            if buyer.entity_id in self.workshop_ids and product.name == "大豆":
                 self.tofu(buyer, lot, part, shipped + timedelta(hours=rng.randrange(8, 20)))
 
     def buyers(self, at: datetime, *, wholesale: bool, soy: bool) -> list[Business]:

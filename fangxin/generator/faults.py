@@ -80,34 +80,37 @@ BREAKERS: Final[tuple[Breaker, ...]] = (_not_json, _bad_encoding, _unknown_type,
                                          _verdict, _no_offset, _intruder)
 
 
-def bad_message(rng: random.Random, fact: Fact, number: int) -> Message | None:
-    """A broken copy of ``fact``, or None when the chosen fault does not fit this fact."""
-    broken = rng.choice(BREAKERS)(rng, fact.envelope(), number)
-    if broken is None:
-        return None
-    value, code = broken
-    return Message(fact.key.encode(), value, BAD, fact.type, code)
-
-
 def resend(message: Message) -> Message:
     return Message(message.key, message.value, DUPLICATE, message.fact_type, None)
 
 
 def mix_in(rng: random.Random, facts: list[Fact], messages: list[Message]) -> list[Message]:
-    """``messages`` (the facts, in order) with re-sends and bad messages among them."""
+    """``messages`` (the facts, in order) with re-sends and bad messages among them.
+
+    A fault is chosen first and applied to the next fact it fits (a wrong USCC check character
+    waits for a registration), so every kind of bad message appears about equally often.
+    """
     out: list[Message] = []
-    pending: list[tuple[int, Message]] = []  # (release after this index, re-send)
+    resends: list[tuple[int, Message]] = []  # (release after this index, re-send)
+    wanted: list[Breaker] = []
     bad = 0
     for index, (fact, message) in enumerate(zip(facts, messages, strict=True)):
         out.append(message)
         if rng.random() < DUPLICATE_SHARE:
-            pending.append((index + rng.randint(0, RESEND_WITHIN), resend(message)))
-        if rng.random() < BAD_SHARE * len(BREAKERS) / 3:  # a third of the breakers fit most
-            broken = bad_message(rng, fact, bad := bad + 1)
-            if broken is not None:
-                out.append(broken)
-        if pending:
-            out.extend(m for release, m in pending if release <= index)
-            pending = [(release, m) for release, m in pending if release > index]
-    out.extend(m for _, m in pending)
+            resends.append((index + rng.randint(0, RESEND_WITHIN), resend(message)))
+        if rng.random() < BAD_SHARE:
+            wanted.append(rng.choice(BREAKERS))
+        if wanted:
+            envelope = fact.envelope()
+            for breaker in list(wanted):
+                broken = breaker(rng, envelope, bad + 1)
+                if broken is not None:
+                    bad += 1
+                    out.append(Message(fact.key.encode(), broken[0], BAD, fact.type, broken[1]))
+                    wanted.remove(breaker)
+                    break
+        if resends:
+            out.extend(m for release, m in resends if release <= index)
+            resends = [(release, m) for release, m in resends if release > index]
+    out.extend(m for _, m in resends)
     return out

@@ -23,13 +23,21 @@ def truth_path(out: Path) -> Path:
     return out.with_name(out.name + ".truth.json")
 
 
-def write_dataset(out: Path, messages: Iterable[Message], truth: Truth) -> int:
-    """``out`` as JSON Lines, one message a line, and ``out.truth.json``; returns the count."""
+def write_dataset(out: Path, messages: Iterable[Message], truth: Truth,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """``out`` as JSON Lines, one message a line, and ``out.truth.json``; returns the count.
+
+    ``progress`` is told how many lines were written, every :data:`BATCH` lines and at the end.
+    """
     count = 0
     with out.open("w", encoding="utf-8") as stream:
         for message in messages:
             stream.write(json.dumps(_line(message), ensure_ascii=False) + "\n")
             count += 1
+            if progress is not None and count % BATCH == 0:
+                progress(BATCH)
+    if progress is not None and count % BATCH:
+        progress(count % BATCH)
     truth_path(out).write_text(json.dumps(asdict(truth), ensure_ascii=False, indent=1) + "\n",
                                encoding="utf-8")
     return count

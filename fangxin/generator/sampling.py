@@ -37,6 +37,7 @@ LABS: Final = (("urn:fangxin:lab:kaifeng-fdi", "开封市食品药品检验检�
                ("urn:fangxin:lab:henan-fdi", "河南省食品药品检验所"))
 REPORT_DAYS: Final = (5, 20)  # sampling to report (检验报告), days
 LAST_SAMPLING_DAY: Final = (12, 10)  # the year's plan is done by then; reports come by the end
+FEBRUARY: Final = 2
 PACKAGED_SHARE: Final = 0.6  # untraced samples that are packaged food rather than produce
 TRACED_PRODUCT: Final = "韭菜"  # the demo's traced lot: leeks failing on procymidone (腐霉利)
 
@@ -56,6 +57,7 @@ class Sampling:
         self.number = 0
         self.samples: list[Sample] = []
         self.traced: MarketLot | None = None
+        self.traced_sample: Sample | None = None
         self.wholesale = {b.entity_id for b in world.of(EntityKind.MARKET) if b.wholesale}
 
     def run(self, scale: Scale, years: tuple[int, ...]) -> None:
@@ -97,7 +99,8 @@ class Sampling:
         else:
             day = working_day(rng, start, last)
             if school_term and day.month in SCHOOL_HOLIDAY_MONTHS:
-                day = day.replace(month=(9 if day.month > 2 else 3))
+                # after the winter holiday (February) in March, after the summer in September
+                day = date(year, 3 if day.month == FEBRUARY else 9, min(day.day, 28))
             sampled_at = office_time(rng, day)
             product = rng.choice(PACKAGED if rng.random() < PACKAGED_SHARE else FARM_PRODUCTS)
             lot = self._packaged_lot(sampled_at)
@@ -148,9 +151,10 @@ class Sampling:
         preferred = [m for m in candidates if m.product.name == TRACED_PRODUCT] or candidates
         chosen = max(preferred, key=lambda m: (len(m.recipients), m.at))
         market = next(b for b in self.world.businesses if b.entity_id == chosen.market_id)
-        self.sample(market, chosen.at.year, unqualified=True,
-                    holding=Holding(chosen.lot, chosen.product, chosen.at))
-        self.traced = chosen
+        sample = self.sample(market, chosen.at.year, unqualified=True,
+                             holding=Holding(chosen.lot, chosen.product, chosen.at))
+        if sample is not None:
+            self.traced, self.traced_sample = chosen, sample
 
 
 def take_samples(rng: random.Random, world: World, book: TraceBook, scale: Scale,

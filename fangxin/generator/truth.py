@@ -20,7 +20,7 @@ from contracts.facts.entity import EntityKind
 from fangxin.generator.common import CHINA, YEARS, Fact
 from fangxin.generator.message import BAD, DUPLICATE, FACT, Message
 from fangxin.generator.sampling import Sampling
-from fangxin.generator.tracebook import MarketLot, TraceBook
+from fangxin.generator.tracebook import TraceBook
 from fangxin.generator.world import World
 
 ACTIONS: Final = 13  # the work plan's 主要任务
@@ -133,12 +133,10 @@ def _coverage(parts: Generated) -> dict[str, dict[str, float]]:
 
 
 def _traced(parts: Generated) -> TracedLot | None:
-    chosen: MarketLot | None = parts.sampling.traced
-    if chosen is None:
+    chosen, sample = parts.sampling.traced, parts.sampling.traced_sample
+    if chosen is None or sample is None:
         return None
     by_id = {b.entity_id: b for b in parts.world.businesses}
-    sample = next(s for s in reversed(parts.sampling.samples) if s.lot == chosen.lot
-                  and s.entity_id == chosen.market_id and s.unqualified)
     received: dict[str, Decimal] = {}
     for entity_id, quantity in chosen.recipients:
         received[entity_id] = received.get(entity_id, Decimal(0)) + quantity

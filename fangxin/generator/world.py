@@ -28,6 +28,9 @@ TRADE_NAMES: Final = ("惠民", "福源", "鑫盛", "聚丰", "汴味", "老城"
                       "诚信", "鸿运", "瑞丰")
 OLDEST_REGISTRATION: Final = date(2008, 1, 1)
 NEW_BUSINESS_SHARE: Final = 0.08  # opened during the plan's years (turnover of small trade)
+NEWCOMER_KINDS: Final = (EntityKind.CATERING, EntityKind.SELLER, EntityKind.SMALL_SHOP,
+                         EntityKind.STALL, EntityKind.SCHOOL_CANTEEN)
+"""Kinds of which some open during the plan's years; markets, farms and firms were there."""
 SCHOOL_YEAR_REGISTRATION: Final = (8, 20)  # new school canteens register before term starts
 
 
@@ -171,7 +174,7 @@ def _entity_id(rng: random.Random, spec: KindSpec, taken: set[str]) -> str:
 
 
 def _registered_at(rng: random.Random, kind: EntityKind) -> datetime:
-    if rng.random() >= NEW_BUSINESS_SHARE:
+    if kind not in NEWCOMER_KINDS or rng.random() >= NEW_BUSINESS_SHARE:
         return office_time(rng, day_in(rng, OLDEST_REGISTRATION, date(YEARS[0] - 1, 12, 31)))
     year = rng.choice(YEARS)
     if kind is EntityKind.SCHOOL_CANTEEN:

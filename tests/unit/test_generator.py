@@ -160,3 +160,10 @@ def test_a_cloudevent_or_an_epcis_document_is_one_message(smoke, tmp_path):
     envelope = json.loads(wrapped.value)
     assert envelope["type"] == "org.gs1.epcis.document"
     assert envelope["data"]["type"] == "EPCISDocument"
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_any_seed_gives_a_complete_small_set(seed):
+    truth = generate(seed=seed, size=400).truth
+    assert truth.traced_lot is not None
+    assert truth.accepted > 0
