@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
 
+from contracts.cases import CaseEvent
+from contracts.envelope import CloudEvent
 from services.projections.trace.rows import Rows
 
 DEFAULT_DEPTH = 10
@@ -38,6 +41,8 @@ class TraceView(Protocol):
     """What the projection, the spreadsheet and the HTTP API need from the trace read model."""
 
     def write(self, rows: Rows, tracking: Tracking) -> None: ...
+    def write_events(self, events: Sequence[CloudEvent | CaseEvent],
+                     tracking: Tracking) -> int: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def lot(self, lot: str) -> dict[str, Any] | None: ...
     def lots(self, codes: list[str]) -> dict[str, dict[str, Any]]: ...

@@ -17,7 +17,6 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from contracts.cases import CaseEvent
 from contracts.envelope import CloudEvent
-from services.projections.trace.batch import build_rows
 from services.projections.trace.interface import TraceView
 
 
@@ -31,14 +30,13 @@ class TraceProjection:
     def apply(self, events: Sequence[CloudEvent | CaseEvent], tracking: Tracking) -> None:
         """Write every row of the batch and the position in one transaction; ignore a
         redelivered position (see the module docstring); other facts types are ignored."""
-        rows = build_rows(events)
         try:
-            self.view.write(rows, tracking)
+            skipped = self.view.write_events(events, tracking)
         except IntegrityError:
             if self.position(tracking.application_name) >= tracking.notification_id:
                 return  # already applied: a redelivery
             raise
-        self.skipped += rows.skipped
+        self.skipped += skipped
 
     def position(self, application_name: str) -> int:
         """The recorded position of a stream (the next offset to read); 0 if none."""

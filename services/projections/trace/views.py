@@ -9,6 +9,7 @@ the walk: :mod:`.queries`; the shared reads and writes: :mod:`.reads`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -16,6 +17,9 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+from contracts.cases import CaseEvent
+from contracts.envelope import CloudEvent
+from services.projections.trace.batch import build_rows
 from services.projections.trace.interface import (
     DEFAULT_DEPTH,
     DEFAULT_LIMIT,
@@ -32,6 +36,13 @@ __all__ = ["DEFAULT_DEPTH", "DEFAULT_LIMIT", "MAX_DEPTH", "PostgresTraceView", "
 
 class SQLiteTraceView(TraceQueries, SQLiteTrackingRecorder):
     """The trace read model in the embedded SQLite file."""
+
+    def write_events(self, events: Sequence[CloudEvent | CaseEvent], tracking: Tracking) -> int:
+        """The rows of a batch of events and its position in one transaction; the facts
+        skipped (see :func:`.batch.build_rows`)."""
+        rows = build_rows(events)
+        self.write(rows, tracking)
+        return rows.skipped
 
     def analyze(self) -> None:
         """Refresh the planner's statistics (SQLite's own judgement of what needs it)."""
@@ -57,6 +68,7 @@ class PostgresTraceView(TraceQueries, PostgresTrackingRecorder):
     """
 
     _read_commits = True
+    PART = 250  # events per part of a batch (see write_events)
     ANALYZE_AFTER = 50_000  # rows written before the first automatic ANALYZE
 
     _analyzed_rows = 0
@@ -71,21 +83,35 @@ class PostgresTraceView(TraceQueries, PostgresTrackingRecorder):
         curs.execute(statement, {"rows": json.dumps(rows, ensure_ascii=False)})
 
     def write(self, rows: Rows, tracking: Tracking) -> None:
-        """The batch's rows and its position in one transaction, as on every store, but the
-        row statements go in one pipeline: the server inserts one table's rows while this
-        process encodes the next table's. Then, when the tables have grown a lot since the
-        last statistics (first after 50,000 rows, then each time they have doubled), ANALYZE
-        them: without statistics the planner scans whole tables instead of following the lot
-        indexes, which is what a freshly rebuilt model would meet before autovacuum comes by."""
+        self._write_parts([rows], tracking)
+
+    def write_events(self, events: Sequence[CloudEvent | CaseEvent], tracking: Tracking) -> int:
+        """As on every store, but the rows are built and sent in parts of ``PART`` events
+        within the one transaction: the server inserts a part while the next is built."""
+        parts = (build_rows(events[start:start + self.PART])
+                 for start in range(0, len(events), self.PART))
+        return self._write_parts(parts, tracking)
+
+    def _write_parts(self, parts: Iterable[Rows], tracking: Tracking) -> int:
+        """The rows and the position in one transaction, the row statements in one pipeline
+        (the server inserts while this process builds and encodes what follows); the facts
+        skipped. Then, when the tables have grown a lot since the last statistics (first after
+        50,000 rows, then each time they have doubled), ANALYZE them: without statistics the
+        planner scans whole tables instead of following the lot indexes, which is what a
+        freshly rebuilt model would meet before autovacuum comes by."""
+        skipped = 0
         with self.datastore.transaction(commit=True) as curs:
             self._insert_tracking(curs, tracking)  # first: a redelivery fails before writing
             with curs.connection.pipeline():
-                for name, batch in rows.batches().items():
-                    if batch:
-                        self._write_rows(curs, self.sql.write[name], batch)
-        self._rows_since_analyze += rows.count()
+                for rows in parts:
+                    for name, batch in rows.batches().items():
+                        if batch:
+                            self._write_rows(curs, self.sql.write[name], batch)
+                    self._rows_since_analyze += rows.count()
+                    skipped += rows.skipped
         if self._rows_since_analyze >= max(self.ANALYZE_AFTER, self._analyzed_rows):
             self.analyze()
+        return skipped
 
     def analyze(self) -> None:
         """Refresh the planner's statistics of the trace tables (after a rebuild, say)."""
