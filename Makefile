@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python -m bench.kafka_baseline
 	$(BIN)/python -m bench.intake_bench
 	$(BIN)/python -m bench.workflow_bench
+	$(BIN)/python -m bench.projections_bench
 
 clean:
 	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache
