@@ -3,12 +3,14 @@
 No ``from __future__ import annotations``: FastAPI must see the dependency objects.
 
 ``POST /admin/rebuild`` starts a rebuild in the background (202, or 409 while one runs);
-``GET /admin/rebuild`` follows it; ``GET /admin/read-models`` lists each rebuildable read model's
-generation in force, and with ``?digest=true`` the SHA-256 of its rows (rebuilt = live?).
+``GET /admin/rebuild`` follows it; ``GET /admin/read-models`` lists each rebuildable read
+model's generation in force and its lag per topic, and with ``?digest=true`` the SHA-256 of its
+rows (rebuilt = live?).
 Only the district office (role ``office``) may call them.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -28,7 +30,10 @@ class RebuildRequest(BaseModel):
         None, description="the read models to rebuild; all of them when absent")
 
 
-def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch],
+Lag = Callable[[], Awaitable[dict[tuple[str, str], int]]]  # (read model, topic) -> messages
+
+
+def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
                  credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["admin"], prefix="/admin")
 
@@ -56,14 +61,18 @@ def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch],
             raise ApiError(404, "no_rebuild", "no rebuild has run since the service started")
         return rebuilds.latest.status.as_json()
 
-    @router.get("/read-models", summary="Each rebuildable read model's generation in force")
+    @router.get("/read-models", summary="Each rebuildable read model's generation in force "
+                "and its lag (messages behind the end of each topic it reads)")
     async def read_models(_: Office, digest: Annotated[bool, Query(
             description="also the SHA-256 of every row (reads every table)")] = False
                           ) -> list[dict[str, Any]]:
+        behind = await lag()
         out = []
         for name, switch in switches.items():
             entry: dict[str, Any] = {"read_model": name,
-                                     "generation": switch.current.number}
+                                     "generation": switch.current.number,
+                                     "lag": {topic: n for (model, topic), n in behind.items()
+                                             if model == name}}
             if digest:
                 entry["digest"] = await asyncio.to_thread(switch.digest)
             out.append(entry)

@@ -25,7 +25,13 @@ from services.projections.catalogue import REBUILDABLE, projection, routes
 from services.projections.catalogue import open_view as open_read_model
 from services.projections.consumer import Event, Feeder, ReadModel
 from services.projections.generations import SQLITE_FILE, location_env, open_generations
-from services.projections.metrics import ProjectionMetrics, every, measure_lag, time_requests
+from services.projections.metrics import (
+    ProjectionMetrics,
+    current_lag,
+    every,
+    measure_lag,
+    time_requests,
+)
 from services.projections.publishers import publish_snapshots, relay_recall_commands
 from services.projections.rebuild import Live, Rebuild, Rebuilds
 from services.projections.recall import PostgresRecallStore, RecallScope, SQLiteRecallStore
@@ -143,5 +149,6 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     app.include_router(case_router(cast("CaseView", switches["cases"]), credentials))
     app.include_router(assessment_router(cast("Any", switches["assessment"]), credentials))
     app.include_router(trace_router(cast("Any", switches["trace"]), credentials))
-    app.include_router(admin_router(rebuilds, switches, credentials))
+    app.include_router(admin_router(
+        rebuilds, switches, lambda: current_lag(feeder, settings.kafka_bootstrap), credentials))
     return app

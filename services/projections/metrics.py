@@ -11,7 +11,7 @@ from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -19,7 +19,7 @@ from contracts.cases import CaseEvent
 from contracts.registry import by_type
 from services.platform.kafka import record_position_name
 from services.projections.consumer import Event, Feeder
-from services.projections.rebuild import RebuildStatus
+from services.projections.rebuild import RebuildStatus, topic_partitions
 
 log = logging.getLogger("fangxin.projections.metrics")
 _CASE_TYPE: Final = re.compile(r"[a-z_]{1,40}\.[a-z_]{1,40}")
@@ -85,15 +85,13 @@ class ProjectionMetrics:
             self.rebuilds.labels("failed" if status.error else "done").inc()
 
 
-async def measure_lag(feeder: Feeder, bootstrap: str, gauge: Gauge) -> None:
-    """Set the lag gauge once: per read model and topic, end offsets minus positions."""
+async def current_lag(feeder: Feeder, bootstrap: str) -> dict[tuple[str, str], int]:
+    """Per read model and topic: the topic's end offsets minus the model's positions, now."""
+    partitions = await topic_partitions(bootstrap, list(feeder.models))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                 enable_auto_commit=False, client_id="fangxin-projections-lag")
     await consumer.start()
     try:
-        await consumer.topics()
-        partitions = [TopicPartition(topic, p) for topic in feeder.models
-                      for p in sorted(consumer.partitions_for_topic(topic) or ())]
         end = await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()
@@ -108,7 +106,12 @@ async def measure_lag(feeder: Feeder, bootstrap: str, gauge: Gauge) -> None:
                 lag[key] = lag.get(key, 0) + max(0, end[tp] - position)
         return lag
 
-    for (model_name, topic), messages in (await asyncio.to_thread(behind)).items():
+    return await asyncio.to_thread(behind)
+
+
+async def measure_lag(feeder: Feeder, bootstrap: str, gauge: Gauge) -> None:
+    """Set the lag gauge once (see :func:`current_lag`)."""
+    for (model_name, topic), messages in (await current_lag(feeder, bootstrap)).items():
         gauge.labels(model_name, topic).set(messages)
 
 

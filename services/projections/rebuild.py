@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from services.platform.kafka import record_position_name
@@ -100,6 +101,21 @@ class Live:
 
 
 Observer = Callable[[RebuildStatus, int], None]  # (status, records replayed since last call)
+
+
+async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` (a topic Kafka does not know fails the call)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="fangxin-projections")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    missing = [t["topic"] for t in described if t["error_code"] != 0 or not t["partitions"]]
+    if missing:
+        raise RebuildError(f"Kafka does not know the topics {', '.join(sorted(missing))}")
+    return sorted(TopicPartition(t["topic"], p["partition"]) for t in described
+                  for p in t["partitions"])
 
 
 def choose(read_models: list[str] | None) -> list[str]:
@@ -177,9 +193,8 @@ class Rebuild:
                                     enable_auto_commit=False, isolation_level=ISOLATION)
         await consumer.start()
         try:
-            await consumer.topics()  # metadata of every topic
-            partitions = [TopicPartition(topic, p) for topic in self.targets
-                          for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            partitions = await topic_partitions(self.settings.kafka_bootstrap,
+                                                list(self.targets))
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             begin = await consumer.beginning_offsets(partitions)
