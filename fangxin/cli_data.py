@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Annotated, Final
@@ -72,13 +73,14 @@ def publish_command(file: Path, bootstrap: Bootstrap = "127.0.0.1:9092",
         console.print(f"[red]cannot read {file}: {exc}")
         raise typer.Exit(1) from None
     topic = Topics(topic_prefix).inbound
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the one line below says it
     try:
         with Progress(*COLUMNS, console=console) as progress:
             task = progress.add_task(f"publishing to {topic}", total=len(messages))
             sent = asyncio.run(publish_messages(
                 bootstrap, topic, messages, lambda n: progress.advance(task, n)))
     except Exception as exc:
-        console.print(f"[red]publishing to {bootstrap} failed: {type(exc).__name__}: {exc}")
+        console.print(f"[red]publishing to {bootstrap} failed: {exc or type(exc).__name__}")
         raise typer.Exit(1) from None
     console.print(f"published {sent} messages to {topic}")
 

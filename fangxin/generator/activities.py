@@ -1,7 +1,8 @@
 """Complaints and reports (投诉举报), kitchen camera alerts (明厨亮灶) and annual summaries.
 
-Complainants are synthetic people: common surnames with made-up given names, phone numbers in
-the 170-0000 block (never issued to anyone here) — personal data in form only.
+Complainants are synthetic people: the placeholder names of Chinese examples (张三, 李四, ...,
+like "John Doe"), phone numbers in the 170-0000 block, made-up house numbers — personal data in
+form only.
 """
 
 from __future__ import annotations
@@ -36,8 +37,7 @@ PLATFORM_12315: Final = "urn:fangxin:12315"  # the 12315 platform (producers.jso
 UNREGISTERED_SHARE: Final = 0.1  # respondents not registered with us (name and address only)
 LOT_KNOWN_SHARE: Final = 0.2  # complaints naming a lot the business received
 REAL_NAME_SHARE: Final = 0.5  # reports made under the reporter's real name (实名举报)
-SURNAMES: Final = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN: Final = ("建国", "秀英", "志强", "丽娟", "海燕", "晓明", "红霞", "国庆", "桂兰", "文博")
+PLACEHOLDER_NAMES: Final = ("张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十")
 SYNTHETIC_PHONE: Final = "1700000"  # + 4 digits: a block kept clear of real subscribers here
 MATTERS: Final = {
     "complaint": ("购买的{p}有异味，食用后腹泻，要求退款赔偿",
@@ -59,6 +59,9 @@ LEADS: Final = {  # lead unit (牵头单位) of each of the plan's 13 actions (�
     7: "market-regulation", 8: "market-regulation", 9: "market-regulation",
     10: "market-regulation", 11: "market-regulation", 12: "market-regulation",
     13: "district-food-safety-office"}
+DOCUMENT_PREFIX: Final = {  # 发文字号 prefixes of the lead units (made-up but of the usual form)
+    "district-food-safety-office": "龙食安办", "health": "龙卫健", "ecology-environment": "龙环",
+    "agriculture-rural": "龙农", "market-regulation": "龙市监"}
 SUMMARY_DUE: Final = (12, 2)  # before 2 December (三、工作措施 (三))
 SUMMARY_ODDS: Final = {  # (on time, late, missing) weights; the plan came out in September 2022
     2022: (0.62, 0.23, 0.15), 2023: (0.77, 0.15, 0.08), 2024: (0.85, 0.1, 0.05)}
@@ -110,7 +113,7 @@ def _complainant(rng: random.Random, kind: str, township: str, number: int) -> d
     real_name = kind != "report" or rng.random() < REAL_NAME_SHARE
     person: dict[str, Any] = {"real_name": real_name}
     if real_name:
-        person |= {"name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+        person |= {"name": rng.choice(PLACEHOLDER_NAMES),
                    "phone": f"{SYNTHETIC_PHONE}{number % 10_000:04d}",
                    "address": f"开封市龙亭区{township}{rng.choice(ROADS)}{rng.randrange(1, 99)}号"}
     return person
@@ -160,7 +163,7 @@ def summaries(rng: random.Random, log: FactLog) -> dict[int, dict[int, str]]:
             at = office_time(rng, day)
             log.add(at, f"urn:fangxin:office:{unit}", f"sum-{year}-{action}", SUMMARISED, {
                 "action": action, "year": year, "unit": unit, "submitted_at": stamp(at),
-                "document_ref": f"龙{unit[:2].upper()}〔{year}〕{action + 30}号"}, str(action))
+                "document_ref": f"{DOCUMENT_PREFIX[unit]}〔{year}〕{action + 30}号"}, str(action))
     return outcomes
 
 

@@ -102,9 +102,9 @@ async def publish_messages(bootstrap: str, topic: str, messages: Sequence[Messag
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
                                 linger_ms=20, max_batch_size=1_048_576)
-    await producer.start()
     sent = 0
     try:
+        await producer.start()
         for start in range(0, len(messages), BATCH):
             batch = messages[start:start + BATCH]
             futures = [await producer.send(topic, m.value, key=m.key) for m in batch]
