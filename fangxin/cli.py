@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import signal
 from pathlib import Path
@@ -12,10 +11,9 @@ import typer
 from rich.console import Console
 
 from contracts.topics import Topics
-from fangxin import cli_data
+from fangxin import cli_data, cli_read
 from fangxin import demo as demo_job
 from fangxin.local.kafka import KafkaServer, create_topics, resolve_classpath
-from fangxin.local.secrets import local_tokens
 from fangxin.stack import DEFAULT_PARTITIONS, LocalStack
 
 app = typer.Typer(help="fangxin 放心: food-safety supervision platform, Longting District.",
@@ -24,10 +22,13 @@ kafka_app = typer.Typer(help="The local Apache Kafka broker (KRaft, loopback).")
 topics_app = typer.Typer(help="Kafka topics of the public surface.")
 keys_app = typer.Typer(help="Secrets the services need.")
 calendar_app = typer.Typer(help="The working-day calendar (国务院办公厅放假安排).")
+projections_app = typer.Typer(help="The read models of the projections service.")
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(projections_app, name="projections")
+cli_read.register(app)
 cli_data.register(app)
 console = Console()
 StateDir = Annotated[Path, typer.Option(help="where broker data, databases and logs live")]
@@ -89,6 +90,32 @@ def calendar_load(year_file: Path, workflow: str = "http://127.0.0.1:8002",
     console.print(f"{body['year']} loaded; {body['recomputed_cases']} cases recomputed")
 
 
+@projections_app.command("rebuild")
+def projections_rebuild(
+        read_model: Annotated[list[str] | None, typer.Option(
+            "--read-model", "-m", help="trace, assessment or cases (repeat for several); "
+            "all of them when absent")] = None,
+        url: Annotated[str, typer.Option(help="the projections service")] = (
+            "http://127.0.0.1:8003"),
+        token: Annotated[str, typer.Option(envvar="FANGXIN_TOKEN",
+                                           help="the district office's token")] = "",
+        offline: Annotated[bool, typer.Option(help="rebuild in this process while the service "
+                                              "is stopped (settings from FANGXIN_*)")] = False,
+) -> None:
+    """Replay read models from Kafka offset zero into a fresh generation and switch over
+    without a pause in queries; the old generation is dropped afterwards."""
+    from fangxin import rebuild  # noqa: PLC0415
+
+    if offline and rebuild.service_answers(url):
+        console.print(f"[red]the service answers at {url}: stop it, or rebuild without "
+                      "--offline")
+        raise typer.Exit(1)
+    done = (rebuild.offline(console, read_model) if offline
+            else rebuild.online(console, url, token, read_model))
+    if not done:
+        raise typer.Exit(1)
+
+
 @app.command()
 def up(state_dir: StateDir = Path("var"), kafka_port: int = 9092) -> None:
     """Start Kafka and the three services (SQLite) in the background."""
@@ -110,25 +137,15 @@ def down(state_dir: StateDir = Path("var")) -> None:
 
 @app.command()
 def demo(state_dir: StateDir = Path("var/demo"),
-         once: Annotated[bool, typer.Option(help="exit after the report")] = False) -> None:
-    """Run the pipeline on sample Longting facts and print what the read model shows."""
+         once: Annotated[bool, typer.Option(help="exit after the report")] = False,
+         seed: Annotated[int, typer.Option(help="the generator's seed")] = 20240101,
+         size: Annotated[str, typer.Option(help="smoke, default, large or a message count")
+                         ] = "default") -> None:
+    """Run the main job: a generated Longting data set through the whole pipeline, a report."""
     shutil.rmtree(state_dir, ignore_errors=True)  # every demo starts from nothing
     stack = LocalStack(state_dir)
     try:
-        with console.status("starting Kafka"):
-            bootstrap = stack.start_kafka()
-        with console.status("starting intake, workflow and projections"):
-            stack.start_services(bootstrap)
-        sent = asyncio.run(demo_job.publish_samples(bootstrap, stack.topics.inbound))
-        console.print(f"published {sent} messages to {stack.topics.inbound}")
-        with console.status("waiting for the read model"):
-            token = local_tokens(state_dir)["district-food-safety-office"]
-            cases = demo_job.wait_for_cases(stack.services["projections"],
-                                            demo_job.expected_cases(), token)
-        demo_job.report(console, cases)
-        if len(cases) < demo_job.expected_cases():
-            console.print(f"[red]expected {demo_job.expected_cases()} cases, saw {len(cases)}")
-            raise typer.Exit(1)
+        demo_job.demo(console, stack, seed=seed, size=int(size) if size.isdigit() else size)
         if not once:
             for name, service in stack.services.items():
                 console.print(f"{name:12} {service.url}/docs   {service.url}/metrics")
@@ -136,6 +153,9 @@ def demo(state_dir: StateDir = Path("var/demo"),
             stop_signals = {signal.SIGINT, signal.SIGTERM}
             signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
             signal.sigwait(stop_signals)
+    except Exception as exc:  # one clear line, non-zero exit; details are in the logs
+        console.print(f"[red]demo failed: {exc}[/red] (service logs in {state_dir / 'logs'})")
+        raise typer.Exit(1) from None
     finally:
         stack.stop()
 

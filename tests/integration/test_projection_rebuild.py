@@ -27,9 +27,12 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from contracts.topics import Topics
+from fangxin import cli
 from fangxin.local.kafka import KafkaServer, create_topics
+from fangxin.local.postgres import free_port
 from services.projections.app import create_app
 from services.projections.settings import ProjectionsSettings
 from tests.history import History, generate
@@ -79,6 +82,13 @@ def projections_settings(store_env: dict[str, str], bootstrap: str, directory: P
         **common, persistence="postgres", postgres_host=store_env["POSTGRES_HOST"],
         postgres_port=int(store_env["POSTGRES_PORT"]), postgres_user=store_env["POSTGRES_USER"],
         postgres_dbname=store_env["POSTGRES_DBNAME"])
+
+
+def environment(settings: ProjectionsSettings) -> dict[str, str]:
+    """The ``FANGXIN_*`` variables that give ``settings`` (for the command line)."""
+    names = ("kafka_bootstrap", "topic_prefix", "persistence", "sqlite_dir", "postgres_host",
+             "postgres_port", "postgres_user", "postgres_dbname")
+    return {f"FANGXIN_{n.upper()}": str(getattr(settings, n)) for n in names}
 
 
 @pytest.fixture
@@ -240,6 +250,18 @@ def test_a_rebuild_replays_into_a_fresh_generation_equal_to_the_live_one_and_goe
 
     with TestClient(create_app(settings)) as restarted:  # a restart opens generation 1
         assert read_models(restarted) == final
+
+    offline = CliRunner().invoke(cli.app, [  # the service stopped: rebuild in the command
+        "projections", "rebuild", "--offline", "-m", "trace", "-m", "cases",
+        "--url", f"http://127.0.0.1:{free_port()}"], env=environment(settings))
+    assert offline.exit_code == 0, offline.output
+    assert "trace → generation 2" in offline.output
+    with TestClient(create_app(settings)) as restarted:
+        after_offline = read_models(restarted)
+    assert {m: e["generation"] for m, e in after_offline.items()} == {
+        "trace": 2, "assessment": 1, "cases": 2}
+    assert {m: e["digest"] for m, e in after_offline.items()} == {
+        m: e["digest"] for m, e in final.items()}
 
 
 def test_queries_answer_without_errors_or_empty_answers_while_a_rebuild_switches_over(
