@@ -18,6 +18,7 @@ from contracts.facts.kitchen import TYPE as ALERTED
 from contracts.facts.summary import TYPE as SUMMARISED
 from fangxin.generator.common import (
     CHINA,
+    SCHOOL_HOLIDAY_MONTHS,
     YEARS,
     FactLog,
     Scale,
@@ -94,7 +95,7 @@ def complaints(rng: random.Random, world: World, book: TraceBook, scale: Scale,
                 "summary": rng.choice(MATTERS["report" if kind == "report" else "complaint"])
                 .format(p=rng.choice(("卤肉", "凉皮", "烩面", "蔬菜", "牛奶", "月饼"))),
                 "complainant": _complainant(rng, kind, township, number)}
-            held = book.holdings.get(respondent.entity_id)
+            held = [h for h in book.holdings.get(respondent.entity_id, ()) if h.at < at]
             if held and rng.random() < LOT_KNOWN_SHARE:
                 data["lot_code"] = rng.choice(held).lot
             source = PLATFORM_12315 if channel == "12315" else SAMR
@@ -131,9 +132,11 @@ def kitchen_alerts(rng: random.Random, world: World, scale: Scale, log: FactLog)
         for _ in range(scale.count(KITCHEN_DAYS_PER_YEAR)):
             kitchen = rng.choice(kitchens)
             start = max(date(year, 1, 1), kitchen.registered_at.date() + timedelta(days=1))
-            day = day_in(rng, start, date(year, 12, 31)) if start < date(year, 12, 31) else None
-            if day is None:
+            if start >= date(year, 12, 31):
                 continue
+            day = day_in(rng, start, date(year, 12, 31))
+            if kitchen.kind is EntityKind.SCHOOL_CANTEEN and day.month in SCHOOL_HOLIDAY_MONTHS:
+                continue  # the canteen is closed for the holidays
             for _ in range(rng.choices(counts, count_weights)[0]):
                 number += 1
                 low, high = rng.choice(SERVICE_HOURS)

@@ -18,7 +18,15 @@ from contracts.facts import certificate, trace
 from contracts.facts.entity import EntityKind
 from contracts.lots import gs1_check_digit
 from fangxin.generator.catalogue import FARM_PRODUCTS, FROZEN_BEEF, TOFU, Product
-from fangxin.generator.common import CHINA, YEARS, FactLog, Scale, day_in, stamp
+from fangxin.generator.common import (
+    CHINA,
+    SCHOOL_HOLIDAY_MONTHS,
+    YEARS,
+    FactLog,
+    Scale,
+    day_in,
+    stamp,
+)
 from fangxin.generator.tracebook import Certificate, MarketLot, TraceBook
 from fangxin.generator.world import Business, World
 
@@ -32,7 +40,6 @@ MIXED_SHARE: Final = 0.45  # market lots mixed from several farm lots (混批)
 RECEIPT_SHARE: Final = 0.65  # recipients other than canteens who confirm receipt (索证索票)
 COMMISSIONED_SHARE: Final = 0.3  # farm lots whose harvest is recorded on the platform
 WHOLESALE_SHARE: Final = 0.75  # farm lots going through a wholesale market
-SCHOOL_HOLIDAY_MONTHS: Final = (2, 7, 8)  # 寒暑假: no canteen deliveries
 CANTEEN_WEIGHT: Final = 6  # canteens buy daily: weight against a restaurant's 1
 GS1_COMPANY: Final = "690"  # GS1 China prefix range for the made-up GTINs
 BUYER_KINDS: Final = (EntityKind.SELLER, EntityKind.CATERING, EntityKind.SCHOOL_CANTEEN,

@@ -14,6 +14,7 @@ PERIOD_END: Final = datetime(YEARS[-1], 12, 31, 23, 59, 59, tzinfo=CHINA)
 WORKDAY_START: Final = time(8, 30)  # office hours of the district's units
 WORKDAY_HOURS: Final = 9
 SATURDAY: Final = 5
+SCHOOL_HOLIDAY_MONTHS: Final = (2, 7, 8)  # 寒暑假: school canteens are closed
 WORKDAY_DRAWS: Final = 8  # redraws before a weekend day is kept (a very short range)
 
 DEFAULT_SEED: Final = 20240101

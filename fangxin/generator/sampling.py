@@ -18,8 +18,15 @@ from contracts.facts.entity import EntityKind
 from contracts.facts.sampling import TYPE as SAMPLED
 from contracts.lots import gs1_check_digit
 from fangxin.generator.catalogue import FARM_PRODUCTS, PACKAGED, Product
-from fangxin.generator.chains import SCHOOL_HOLIDAY_MONTHS
-from fangxin.generator.common import YEARS, FactLog, Scale, office_time, stamp, working_day
+from fangxin.generator.common import (
+    SCHOOL_HOLIDAY_MONTHS,
+    YEARS,
+    FactLog,
+    Scale,
+    office_time,
+    stamp,
+    working_day,
+)
 from fangxin.generator.tracebook import Holding, MarketLot, TraceBook
 from fangxin.generator.world import Business, World
 
@@ -39,6 +46,7 @@ REPORT_DAYS: Final = (5, 20)  # sampling to report (检验报告), days
 LAST_SAMPLING_DAY: Final = (12, 10)  # the year's plan is done by then; reports come by the end
 FEBRUARY: Final = 2
 PACKAGED_SHARE: Final = 0.6  # untraced samples that are packaged food rather than produce
+TRACED_BY_MONTH: Final = 10  # sampled by October, so its report and cases fall in the year
 TRACED_PRODUCT: Final = "韭菜"  # the demo's traced lot: leeks failing on procymidone (腐霉利)
 
 
@@ -148,7 +156,8 @@ class Sampling:
                       and m.recipients and m.market_id in self.wholesale]
         if not candidates:
             return
-        preferred = [m for m in candidates if m.product.name == TRACED_PRODUCT] or candidates
+        preferred = [m for m in candidates if m.product.name == TRACED_PRODUCT
+                     and m.at.month <= TRACED_BY_MONTH] or candidates
         chosen = max(preferred, key=lambda m: (len(m.recipients), m.at))
         market = next(b for b in self.world.businesses if b.entity_id == chosen.market_id)
         sample = self.sample(market, chosen.at.year, unqualified=True,
