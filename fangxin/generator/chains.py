@@ -36,6 +36,7 @@ DISTRICT_TRACE: Final = "urn:fangxin:market:longting-trace"  # 区追溯平台 f
 
 MARKET_BATCHES_PER_YEAR: Final = 600  # lots markets sell on per year at scale 1 (estimate)
 PALLETS_PER_YEAR: Final = 30  # imported frozen-food pallets per year at scale 1 (estimate)
+SOLD_SHARE: Final = (0.6, 0.95)  # of a lot sold on the day; the rest is sold loose or spoils
 MIXED_SHARE: Final = 0.45  # market lots mixed from several farm lots (混批)
 RECEIPT_SHARE: Final = 0.65  # recipients other than canteens who confirm receipt (索证索票)
 COMMISSIONED_SHARE: Final = 0.3  # farm lots whose harvest is recorded on the platform
@@ -158,8 +159,10 @@ class ChainBuilder:
         """Ship parts of a lot to buyers; a tofu workshop buying soybeans makes tofu."""
         rng = self.rng
         buyers = self.buyers(at, wholesale=seller.wholesale, soy=product.name == "大豆")
-        for buyer in buyers:
-            part = max(Decimal(1), (quantity * Decimal(rng.randrange(10, 30)) / 100)
+        sold = quantity * Decimal(str(round(rng.uniform(*SOLD_SHARE), 2)))
+        weights = [rng.uniform(1, 3) for _ in buyers]  # some buyers take more than others
+        for buyer, weight in zip(buyers, weights, strict=True):
+            part = max(Decimal(1), (sold * Decimal(str(round(weight / sum(weights), 3))))
                        .quantize(Decimal(1)))
             shipped = at + timedelta(minutes=rng.randrange(30, 240))
             self.move(source, trace.SHIPPED, lot, product, part, sender=seller, recipient=buyer,
