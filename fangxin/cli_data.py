@@ -15,7 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from contracts.topics import Topics
 from fangxin.generator import STAGES, generate
 from fangxin.generator.common import DEFAULT_SEED, SIZES
-from fangxin.generator.files import publish_messages, read_messages, truth_path, write_dataset
+from fangxin.generator.files import (
+    EPCIS_SOURCE,
+    publish_messages,
+    read_messages,
+    truth_path,
+    write_dataset,
+)
 
 console = Console()
 Bootstrap = Annotated[str, typer.Option(envvar="FANGXIN_KAFKA_BOOTSTRAP",
@@ -64,11 +70,14 @@ def generate_command(
                   f"truth in {truth_path(out)}")
 
 
-def publish_command(file: Path, bootstrap: Bootstrap = "127.0.0.1:9092",
-                    topic_prefix: Prefix = "") -> None:
+def publish_command(
+        file: Path, bootstrap: Bootstrap = "127.0.0.1:9092", topic_prefix: Prefix = "",
+        source: Annotated[str, typer.Option(help="CloudEvent source of an EPCIS document, e.g. "
+                                            "urn:fangxin:import:<name> for the GDST profile")]
+        = EPCIS_SOURCE) -> None:
     """Publish a generated JSON Lines file, a CloudEvent or an EPCIS 2.0 document."""
     try:
-        messages = read_messages(file)
+        messages = read_messages(file, source)
     except (OSError, ValueError) as exc:
         console.print(f"[red]cannot read {file}: {exc}")
         raise typer.Exit(1) from None

@@ -54,9 +54,9 @@ def _line(message: Message) -> dict[str, Any]:
     return line
 
 
-def read_messages(path: Path) -> list[Message]:
+def read_messages(path: Path, epcis_source: str = EPCIS_SOURCE) -> list[Message]:
     """The messages of a file: JSON Lines from ``generate``, one CloudEvent, or an EPCIS 2.0
-    document (wrapped as an ``org.gs1.epcis.document`` CloudEvent)."""
+    document (wrapped as an ``org.gs1.epcis.document`` CloudEvent from ``epcis_source``)."""
     text = path.read_bytes()
     try:
         document = json.loads(text)
@@ -64,10 +64,12 @@ def read_messages(path: Path) -> list[Message]:
         return [_from_line(json.loads(line)) for line in text.splitlines() if line.strip()]
     if not isinstance(document, dict):
         raise ValueError(f"{path}: neither a CloudEvent, an EPCIS document nor JSON Lines")
+    if "kind" in document and ("value" in document or "value_base64" in document):
+        return [_from_line(document)]  # JSON Lines of a single message
     if "specversion" in document:
         return [Message(_key(document), text, FACT, document.get("type"), None)]
     if document.get("type") == "EPCISDocument" or "epcisBody" in document:
-        return [_wrap_epcis(document, text)]
+        return [_wrap_epcis(document, text, epcis_source)]
     raise ValueError(f"{path}: a JSON object that is neither a CloudEvent nor an EPCIS document")
 
 
@@ -87,11 +89,12 @@ def _key(event: dict[str, Any]) -> bytes | None:
     return str(found).encode() if found else None
 
 
-def _wrap_epcis(document: dict[str, Any], raw: bytes) -> Message:
-    event = {"specversion": "1.0", "type": EPCIS_TYPE, "source": EPCIS_SOURCE,
+def _wrap_epcis(document: dict[str, Any], raw: bytes, source: str) -> Message:
+    """As intake's ``/epcis/capture`` wraps one: its id is the document's hash."""
+    event = {"specversion": "1.0", "type": EPCIS_TYPE, "source": source,
              "id": f"sha256:{hashlib.sha256(raw).hexdigest()}",
              "time": datetime.now(UTC).isoformat(timespec="seconds"), "data": document}
-    return Message(EPCIS_SOURCE.encode(), json.dumps(event, ensure_ascii=False).encode(), FACT,
+    return Message(source.encode(), json.dumps(event, ensure_ascii=False).encode(), FACT,
                    EPCIS_TYPE, None)
 
 

@@ -167,3 +167,9 @@ def test_any_seed_gives_a_complete_small_set(seed):
     truth = generate(seed=seed, size=400).truth
     assert truth.traced_lot is not None
     assert truth.accepted > 0
+
+
+def test_a_single_line_of_json_lines_is_read_as_such(smoke, tmp_path):
+    out = tmp_path / "one.jsonl"
+    write_dataset(out, smoke.messages[:1], smoke.truth)
+    assert read_messages(out) == smoke.messages[:1]
