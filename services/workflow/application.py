@@ -67,16 +67,13 @@ class Workflow(EventSourcedProjection[UUID]):
                              for i in reads(c))  # and one for every aggregate it may touch
             decisions = [self._decide_message(mid, commands, session)
                          for mid, commands in messages]
-            processing = _processing(session, tracking)
             try:
-                recordings = self._record(processing)
+                self._commit(session, tracking)
             except IntegrityError:
                 if self.recorder.has_tracking_id(tracking.application_name,
                                                  tracking.notification_id):
                     return [Decision(Outcome.DUPLICATE_POSITION)] * len(messages)
                 continue  # another writer changed one of these cases: decide again
-            self._take_snapshots(processing)
-            self._notify(recordings)
             return decisions
         raise ConcurrencyConflictError(f"{len(messages)} messages at {tracking}")
 
@@ -94,6 +91,17 @@ class Workflow(EventSourcedProjection[UUID]):
 
     def _session(self) -> Session:
         return Session(self.repository, cast("InboxRecorder", self.recorder).select_inbox)
+
+    def _commit(self, session: Session, tracking: Tracking | None = None) -> None:
+        """Record a session's new events, its inbox entries and the position, atomically."""
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        for aggregate in session.touched():  # (collect_events() checks protocols per object)
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs["inbox"] = session.received
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
 
     # people over HTTP ------------------------------------------------------------------------
 
@@ -169,7 +177,7 @@ class Workflow(EventSourcedProjection[UUID]):
             if not session.received and not session.touched():
                 return decision  # nothing to record
             try:
-                self._record(_processing(session))
+                self._commit(session)
             except IntegrityError:
                 continue  # a concurrent writer (a timer, another unit): reload and decide again
             return decision
@@ -196,16 +204,6 @@ class Workflow(EventSourcedProjection[UUID]):
             if stored is not None:
                 found.append(stored.calendar)
         return found
-
-
-def _processing(session: Session, tracking: Tracking | None = None) -> ProcessingEvent[UUID]:
-    """What a session recorded: its new events, its inbox entries and the position."""
-    processing = ProcessingEvent[UUID](tracking=tracking)
-    for aggregate in session.touched():
-        processing.events.extend(aggregate.collect_events())
-        processing.aggregates[aggregate.id] = aggregate
-    processing.saved_kwargs["inbox"] = session.received
-    return processing
 
 
 def _store_year(session: Session, year: int, text: str) -> Decision:
