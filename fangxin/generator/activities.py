@@ -156,9 +156,12 @@ def summaries(rng: random.Random, log: FactLog) -> dict[int, dict[int, str]]:
     for year in YEARS:
         outcomes[year] = {}
         due = date(year, *SUMMARY_DUE)
+        drawn = {a: rng.choices(("on_time", "late", "missing"), SUMMARY_ODDS[year])[0]
+                 for a in LEADS}
+        if "late" not in drawn.values():  # every year some unit is late (the bulletin shows it)
+            drawn[rng.choice([a for a, o in drawn.items() if o == "on_time"])] = "late"
         for action, unit in LEADS.items():
-            outcome = rng.choices(("on_time", "late", "missing"), SUMMARY_ODDS[year])[0]
-            outcomes[year][action] = outcome
+            outcome = outcomes[year][action] = drawn[action]
             if outcome == "missing":
                 continue
             day = (working_day(rng, due - timedelta(days=20), due) if outcome == "on_time"

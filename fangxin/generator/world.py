@@ -1,9 +1,9 @@
 """The district: its nine divisions and the food businesses in them (监管对象).
 
 Counts per kind at scale 1 are order-of-magnitude estimates for an urban district of about
-300,000 residents with three farming 乡 (not official statistics); the roughly 75 school
-canteens follow the 60-90 schools of Longting. Risk grades (风险等级) lean by kind: school
-canteens and small workshops higher, farms and shops lower.
+300,000 residents with three farming 乡 (not official statistics); the school canteens (about 75
+in the default set) follow the 60-90 schools of Longting. Risk grades (风险等级) lean by kind:
+school canteens and small workshops higher, farms and shops lower.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ SPECS: Final = (
              ("早餐摊", "水果摊", "凉皮摊")),
     KindSpec(EntityKind.SMALL_WORKSHOP, 60, 3, (0.05, 0.35, 0.40, 0.20),
              "small_workshop_registration", "", 0.40, ("豆腐坊", "馒头坊", "油坊", "粉条坊")),
-    KindSpec(EntityKind.SCHOOL_CANTEEN, 75, 12, (0.10, 0.50, 0.35, 0.05), "uscc", "12", 0.25,
+    KindSpec(EntityKind.SCHOOL_CANTEEN, 90, 12, (0.10, 0.50, 0.35, 0.05), "uscc", "12", 0.25,
              ("小学食堂", "中学食堂", "幼儿园食堂")),
     KindSpec(EntityKind.MARKET, 12, 3, (0.10, 0.40, 0.40, 0.10), "uscc", "91", 0.30,
              ("农贸市场", "农产品批发市场")),
