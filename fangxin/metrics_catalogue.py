@@ -95,7 +95,7 @@ def _metrics_of(service: str, registry: CollectorRegistry) -> list[Metric]:
     return sorted(found, key=lambda m: (m.library is not None, m.name))
 
 
-def _build(service: str, workdir: Path) -> FastAPI:
+def build_app(service: str, workdir: Path) -> FastAPI:
     """``create_app`` of one service on SQLite in ``workdir``; nothing is started."""
     # Imported here: each service's import graph is large and only this builder needs it.
     from fangxin.local.secrets import ensure_local_secrets  # noqa: PLC0415
@@ -124,14 +124,14 @@ def _build(service: str, workdir: Path) -> FastAPI:
     raise ValueError(msg)
 
 
-def _close(app: FastAPI) -> None:
+def close_app(app: FastAPI) -> None:
     workflow = getattr(app.state, "workflow", None)
     if workflow is not None:
         workflow.close()
 
 
 def catalogue(services: Sequence[str] = SERVICES,
-              build: Callable[[str, Path], FastAPI] = _build) -> list[Metric]:
+              build: Callable[[str, Path], FastAPI] = build_app) -> list[Metric]:
     """Every metric each service registers, read off the registry its ``/metrics`` serves."""
     entries: list[Metric] = []
     with tempfile.TemporaryDirectory(prefix="fangxin-catalogue-",
@@ -145,7 +145,7 @@ def catalogue(services: Sequence[str] = SERVICES,
                     raise TypeError(msg)
                 entries += _metrics_of(service, registry)
             finally:
-                _close(app)
+                close_app(app)
     return entries
 
 
@@ -153,6 +153,26 @@ def series_names(entries: Iterable[Metric]) -> frozenset[str]:
     """Every series name PromQL may use, plus Prometheus's own ``up`` and ``scrape_*``."""
     names = {series for metric in entries for series in metric.series}
     return frozenset(names | {"up", "scrape_duration_seconds", "scrape_samples_scraped"})
+
+
+_PROMQL_STRINGS: Final = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_PROMQL_DROPPED: Final = re.compile(
+    r"\{[^}]*\}"  # label matchers
+    r"|\[[^\]]*\]"  # ranges and subqueries
+    r"|\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)"  # label lists
+    r"|\$\{[^}]*\}|\$\w+"  # Grafana variables ($__rate_interval, ${unit})
+    r"|\boffset\s+-?[0-9a-z]+")
+_PROMQL_WORD: Final = re.compile(r"(?<![\w.])([A-Za-z_:][A-Za-z0-9_:]*)\b(\s*\()?")
+_PROMQL_KEYWORDS: Final = frozenset({"and", "or", "unless", "bool", "by", "without", "on",
+                                     "ignoring", "group_left", "group_right", "offset", "inf",
+                                     "nan", "Inf", "NaN"})
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """The metric names an expression selects (functions, keywords and labels left out)."""
+    text = _PROMQL_DROPPED.sub(" ", _PROMQL_STRINGS.sub('""', expr))
+    return {word for word, call in _PROMQL_WORD.findall(text)
+            if not call and word not in _PROMQL_KEYWORDS}
 
 
 def convention_problems(entries: Iterable[Metric]) -> list[str]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian's packages when it is missing:
-# Java 17 and Maven (to resolve and run Apache Kafka) and PostgreSQL (for tests and production).
+# Java 17 and Maven (to resolve and run Apache Kafka), PostgreSQL (for tests and production) and
+# Prometheus with promtool (the scrape test and the alert rules' unit tests).
 set -euo pipefail
 
 missing=()
@@ -8,9 +9,10 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: Java, Maven and PostgreSQL are present"
+  echo "setup: Java, Maven, PostgreSQL and Prometheus are present"
   exit 0
 fi
 
