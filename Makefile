@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup system-deps kafka-artifacts test test-unit lint demo up down bench clean
+.PHONY: setup system-deps kafka-artifacts test test-unit lint demo up down bench clean \
+        metrics-catalogue
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,9 @@ bench: setup
 	$(BIN)/python -m bench.intake_bench
 	$(BIN)/python -m bench.workflow_bench
 	$(BIN)/python -m bench.projections_bench
+
+metrics-catalogue: $(STAMP)  # rewrite the metrics section of docs/operations.md from the code
+	$(BIN)/python -m fangxin.metrics_catalogue
 
 clean:
 	rm -rf var .cache .pytest_cache .mypy_cache .ruff_cache
