@@ -12,11 +12,11 @@ Nth working day after the start day, 23:59:59.999999 Asia/Shanghai (+08:00, no D
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
-from typing import Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
@@ -49,6 +49,7 @@ def _shanghai() -> tzinfo:
 
 
 SHANGHAI: Final = _shanghai()
+T = TypeVar("T")
 _WEEKEND: Final = 5  # date.weekday(): Saturday is 5, Sunday 6
 
 
@@ -91,6 +92,7 @@ class WorkingCalendar:
         self._overrides: dict[date, bool] = {}
         self._memo: dict[date, bool] = {}  # chinese-calendar rescans its table on every call
         self._ends: dict[tuple[date, int], DayEnd] = {}  # add_working_days, by start day and n
+        self._remembered: dict[Hashable, Any] = {}  # results derived from the days (remember)
         for year in years:
             self.load_year(year)
 
@@ -99,6 +101,7 @@ class WorkingCalendar:
         self._years[year.year] = year
         self._memo = {}
         self._ends = {}
+        self._remembered = {}
         self._overrides = {}
         for known in sorted(self._years.values(), key=lambda y: y.year):
             self._overrides.update(dict.fromkeys(known.rest_days(), False))
@@ -137,6 +140,15 @@ class WorkingCalendar:
                 day = self.next_working_day(day + timedelta(days=1))
             found = self._ends[first, n] = DayEnd(end_of_day(day),
                                                   self.provisional_between(first, day))
+        return found
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``key`` until a year is loaded (it may change the answer)."""
+        if key not in self._remembered:
+            if len(self._remembered) >= 100_000:
+                self._remembered.clear()
+            self._remembered[key] = compute()
+        found: T = self._remembered[key]
         return found
 
     def next_working_day(self, day: date) -> date:

@@ -115,7 +115,7 @@ def compute_due(
     warn_fraction: float,
 ) -> Due:
     """The deadline of a budget started at ``start``, with its pauses, extensions and warning."""
-    local_date(start)
+    first = local_date(start)
     if not 0 <= warn_fraction <= 1:
         msg = f"warn_fraction must be between 0 and 1, not {warn_fraction}"
         raise ValueError(msg)
@@ -128,6 +128,15 @@ def compute_due(
     if budget.unit == "hours":
         return _hours_due(start, timedelta(hours=total), stops, warn_fraction)
     warn_count = _warn_count(warn_fraction, total)
+    if not stops:  # counted in days from the start day alone: the same for the whole day
+        key = (first, budget.unit, total, warn_count, budget.roll_to_working_day)
+        return calendar.remember(key, lambda: _days_due(
+            calendar, start, budget, total=total, warn_count=warn_count, stops=stops))
+    return _days_due(calendar, start, budget, total=total, warn_count=warn_count, stops=stops)
+
+
+def _days_due(calendar: WorkingCalendar, start: datetime, budget: Budget, *, total: int,
+              warn_count: int, stops: list[_Stop]) -> Due:
     end = _days_end(calendar, start, total, stops, budget.unit)
     warn = _days_end(calendar, start, warn_count, stops, budget.unit)
     if end is None or warn is None:
