@@ -18,6 +18,7 @@ are normalised again so that GS1 spellings meet and times sort as text.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,8 +32,14 @@ TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is ti
 Row = dict[str, Any]
 
 
+_CANONICAL: Final = re.compile(
+    r"[1-9]\d{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{6})?Z")
+
+
 def utc_text(value: object) -> str:
     """A time (RFC 3339 text or an aware datetime) as fixed-width UTC text."""
+    if isinstance(value, str) and _CANONICAL.fullmatch(value):  # as intake writes times
+        return value if len(value) == 27 else f"{value[:19]}.000000Z"
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -57,6 +64,8 @@ def lot_or_none(value: object) -> str | None:
 def quantity_of(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and value.isdigit() and value[0] != "0":
+        return value  # what Decimal would give: the common case, made cheap
     return str(Decimal(str(value)))
 
 
@@ -94,16 +103,19 @@ class Rows:
     def absorb(self, other: Rows) -> None:
         """Take in the rows of one fact (built apart, so that a fact that fails half-way
         leaves nothing behind)."""
-        for name in ("movements", "links", "edges", "certificates", "corrections"):
-            getattr(self, name).extend(getattr(other, name))
+        self.movements += other.movements  # spelt out: this runs once per fact
+        self.links += other.links
+        self.edges += other.edges
+        self.certificates += other.certificates
+        self.corrections += other.corrections
         for lot, row in other.lots_seen.items():
             self.seen(lot, row["first_at"])
-        for mine, theirs, rank_key in ((self.lots_product, other.lots_product, "product_rank"),
-                                       (self.lots_origin, other.lots_origin, "origin_rank"),
-                                       (self.lots_certificate, other.lots_certificate,
-                                        "certificate_rank")):
-            for lot, row in theirs.items():
-                _keep_first(mine, lot, rank_key, row)
+        for lot, row in other.lots_product.items():
+            _keep_first(self.lots_product, lot, "product_rank", row)
+        for lot, row in other.lots_origin.items():
+            _keep_first(self.lots_origin, lot, "origin_rank", row)
+        for lot, row in other.lots_certificate.items():
+            _keep_first(self.lots_certificate, lot, "certificate_rank", row)
         for key, row in other.entities.items():
             keep_latest(self.entities, key, row)
         for record, row in other.supervision.items():
