@@ -1,86 +1,120 @@
-"""The demo: a few Longting sampling results through the whole pipeline, then the read model."""
+"""The main job: a generated Longting data set through the whole pipeline, then the report.
+
+Stages, each timed: generate the data set, start Kafka and create the topics, start intake,
+workflow and projections (embedded SQLite), publish every message to the inbound topic, wait
+until every service has caught up (consumer-group lag and the services' own metrics, never a
+sleep), then read the report from the services' APIs.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fangxin.local.services import ServiceProcess
+from fangxin.catchup import CatchUp, Snapshot
+from fangxin.generator import Dataset, generate
+from fangxin.generator.files import publish_messages
+from fangxin.local.secrets import local_tokens
+from fangxin.report import Report, collect, render
+from fangxin.stack import LocalStack
 
-LABS = "urn:fangxin:lab:kaifeng-fdi"  # in deploy/local/producers.json
-SAMPLES = [  # (sample id, business, product, category, verdict, analyte, value, limit)
-    ("DC24410202001", "91410202MA9FXXK41T", "韭菜", "蔬菜", "unqualified", "腐霉利", "0.62", "0.2"),
-    ("DC24410202002", "91410202MA9GCR3P8W", "鸡蛋", "蛋类", "qualified", "恩诺沙星", "0", "0"),
-    ("DC24410202003", "91410202MA46UY2C5N", "猪肉", "畜肉", "unqualified", "克伦特罗", "0.9",
-     "0"),
-    ("DC24410202004", "91410202MA3XLH0Q2R", "豆芽", "蔬菜", "unqualified", "4-氯苯氧乙酸钠",
-     "0.12", "0"),
-]
+OFFICE = "district-food-safety-office"
+CATCH_UP_SECONDS = 900  # the default data set catches up in a few minutes on 2 cores
 
 
-def sample_fact(sample: tuple[str, ...], minute: int) -> dict[str, Any]:
-    sample_id, entity, product, category, verdict, analyte, value, limit = sample
-    return {
-        "specversion": "1.0", "id": f"rpt-{sample_id}", "source": LABS,
-        "type": "foodsafety.sampling.reported", "time": f"2024-05-20T09:{minute:02d}:00+08:00",
-        "data": {
-            "sample_id": sample_id, "entity_id": entity,
-            "lot_code": f"urn:epc:class:lgtin:6901234.056789.{sample_id[-3:]}",
-            "product": product, "category": category, "program": "supervisory",
-            "sampled_at": "2024-05-08T10:00:00+08:00",
-            "reported_at": f"2024-05-20T09:{minute:02d}:00+08:00",
-            "lab": "开封市食品药品检验检测中心",
-            "items": [{"analyte": analyte, "value": value, "unit": "mg/kg", "limit": limit,
-                       "qualified": verdict == "qualified"}],
-            "verdict": verdict,
-        },
-    }
+@dataclass
+class Run:
+    """What one pass of the pipeline gave: the data set, the report and the time per stage."""
+
+    dataset: Dataset | None = None
+    report: Report | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = time.perf_counter() - started
 
 
-async def publish_samples(bootstrap: str, topic: str) -> int:
-    """Publish the samples, one of them twice, and one malformed message."""
-    facts = [sample_fact(s, i) for i, s in enumerate(SAMPLES)]
-    values = [json.dumps(f, ensure_ascii=False).encode() for f in facts]
-    values += [values[0], b'{"specversion": "1.0", "type": "foodsafety.sampling.reported"']
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=LABS.encode())
-    finally:
-        await producer.stop()
-    return len(values)
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
 
 
-def wait_for_cases(projections: ServiceProcess, expected: int, token: str,
-                   timeout: float = 60) -> list[Any]:
-    deadline = time.monotonic() + timeout
-    cases: list[Any] = []
-    while time.monotonic() < deadline:
-        status, body = projections.get_json("/cases?kind=SD", token)
-        cases = body if status == 200 and isinstance(body, list) else []
-        if len(cases) >= expected:
-            return cases
-        time.sleep(0.2)
-    return cases
+def publish(console: Console, stack: LocalStack, bootstrap: str, dataset: Dataset) -> int:
+    with _progress(console) as bar:
+        task = bar.add_task(f"publishing to {stack.topics.inbound}",
+                            total=len(dataset.messages))
+        return asyncio.run(publish_messages(bootstrap, stack.topics.inbound, dataset.messages,
+                                            progress=lambda n: bar.advance(task, n)))
 
 
-def report(console: Console, cases: list[Any]) -> None:
-    table = Table(title="Sampling disposal cases (核查处置) in the read model")
-    for column in ("case", "state", "business", "product", "lot", "opened"):
-        table.add_column(column)
-    for case in cases:
-        details = case.get("details", {})
-        table.add_row(case["case_id"], case["state"], case.get("entity_id") or "",
-                      details.get("product", ""), details.get("lot_code", ""),
-                      case.get("opened_at") or "")
+def catch_up(console: Console, stack: LocalStack, bootstrap: str, published: int,
+             within: float = CATCH_UP_SECONDS) -> Snapshot:
+    watcher = CatchUp(bootstrap, stack.topics, lambda name: stack.services[name].metrics())
+    with _progress(console) as bar:
+        task = bar.add_task("services catching up (answered by intake)", total=published)
+
+        def show(snapshot: Snapshot) -> None:
+            behind = sum(snapshot.behind.values())
+            bar.update(task, completed=min(snapshot.answered, published),
+                       description=f"services catching up: {behind} partitions behind, "
+                                   f"relay lag {snapshot.relay_lag}")
+
+        return asyncio.run(watcher.wait(published, within=within, progress=show))
+
+
+def run_pipeline(console: Console, stack: LocalStack, dataset: Dataset, run: Run) -> Report:
+    """Start everything in ``stack``, push ``dataset`` through, wait, and collect the report."""
+    with run.stage("start Kafka"), console.status("starting Kafka"):
+        bootstrap = stack.start_kafka()
+    with run.stage("start services"), \
+            console.status("starting intake, workflow and projections"):
+        stack.start_services(bootstrap)
+    with run.stage("publish"):
+        published = publish(console, stack, bootstrap, dataset)
+    with run.stage("catch up"):
+        catch_up(console, stack, bootstrap, published)
+    with run.stage("report"):
+        token = local_tokens(stack.state_dir)[OFFICE]
+        urls = {name: service.url for name, service in stack.services.items()}
+        lot = dataset.truth.traced_lot.lot_code if dataset.truth.traced_lot else None
+        run.report = collect(urls, token, lot)
+    return run.report
+
+
+def truth_of(dataset: Dataset) -> dict[str, Any]:
+    return asdict(dataset.truth)
+
+
+def print_timings(console: Console, run: Run) -> None:
+    table = Table(title="Time per stage")
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for name, seconds in run.seconds.items():
+        table.add_row(name, f"{seconds:.1f}")
+    table.add_row("total", f"{sum(run.seconds.values()):.1f}")
     console.print(table)
 
 
-def expected_cases() -> int:
-    return sum(1 for s in SAMPLES if s[4] == "unqualified")
+def demo(console: Console, stack: LocalStack, *, seed: int, size: str | int) -> Run:
+    """The whole main job; the caller stops ``stack``."""
+    run = Run()
+    with run.stage("generate"), console.status(f"generating the {size} data set"):
+        run.dataset = generate(seed=seed, size=size)
+    console.print(f"{len(run.dataset.messages):,} messages generated (seed {seed}, {size})")
+    report = run_pipeline(console, stack, run.dataset, run)
+    render(console, report, truth_of(run.dataset))
+    print_timings(console, run)
+    return run

@@ -26,6 +26,7 @@ class LocalStack:
     topics: Topics = field(default_factory=Topics)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     kafka: KafkaServer | None = None
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))  # HTTP, per service
 
     @property
     def run_dir(self) -> Path:
@@ -44,7 +45,7 @@ class LocalStack:
                "FANGXIN_TOPIC_PREFIX": self.topics.prefix,
                **ensure_local_secrets(self.state_dir), **(extra_env or {})}
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for name, port in SERVICES.items():
+        for name, port in self.ports.items():
             service = ServiceProcess(name, port, env, self.state_dir / "logs").start()
             assert service.process is not None
             (self.run_dir / f"{name}.pid").write_text(f"{service.process.pid}\n")

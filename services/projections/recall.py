@@ -26,13 +26,15 @@ from services.platform.sqlviews import dialect
 RECALLER = "recall-scope"  # the by_unit of the commands this module issues
 _DDL = (
     "CREATE TABLE IF NOT EXISTS {s}recall_watch (case_id TEXT PRIMARY KEY, sample_id TEXT"
-    " NOT NULL, lot_code TEXT NOT NULL, product TEXT, entity_id TEXT, open INTEGER NOT NULL)",
+    " NOT NULL, lot_code TEXT NOT NULL, product TEXT, entity_id TEXT, opened_at TEXT,"
+    " open INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {s}recall_outbox (command_id TEXT PRIMARY KEY,"
     " payload TEXT NOT NULL, sent INTEGER NOT NULL)",
 )
 _SQL = {
-    "watch": "INSERT INTO {s}recall_watch VALUES (%(case_id)s, %(sample_id)s, %(lot_code)s,"
-             " %(product)s, %(entity_id)s, 1) ON CONFLICT (case_id) DO NOTHING",
+    "watch": "INSERT INTO {s}recall_watch (case_id, sample_id, lot_code, product, entity_id,"
+             " opened_at, open) VALUES (%(case_id)s, %(sample_id)s, %(lot_code)s, %(product)s,"
+             " %(entity_id)s, %(opened_at)s, 1) ON CONFLICT (case_id) DO NOTHING",
     "close": "UPDATE {s}recall_watch SET open = 0 WHERE case_id = %(case_id)s",
     "open_watches": "SELECT * FROM {s}recall_watch WHERE open = 1",
     "issue": "INSERT INTO {s}recall_outbox VALUES (%(command_id)s, %(payload)s, 0)"
@@ -129,16 +131,25 @@ class RecallScope:
         self.store.write(opened, closed, commands, tracking)
 
     def _commands(self, watch: dict[str, Any]) -> list[CaseCommand]:
-        now = datetime.now(UTC)
+        """One command per downstream business, dated by the facts, never by the clock.
+
+        An RV case starts when both its reasons exist: the SD case opened and the lot reached
+        the business. So a replay of history dates it as it happened, and a rebuild issues the
+        very same commands.
+        """
+        opened = _instant(watch.get("opened_at"))
         commands = []
         for business in self.trace.recall_scope(watch["lot_code"]):
             entity = business["entity_id"]
             if entity == watch.get("entity_id"):
                 continue  # the sampled business itself is the SD case's own work
             case_id = f"RV-{watch['sample_id']}-{entity}"
+            reached = _instant(business.get("first_at"))
+            at = max((t for t in (opened, reached) if t is not None),
+                     default=datetime.now(UTC))
             commands.append(CaseCommand(
                 command_id=f"recall:{case_id}", case_id=case_id,
-                command=OPEN_RECALL_VERIFICATION, by_unit=RECALLER, at=now,
+                command=OPEN_RECALL_VERIFICATION, by_unit=RECALLER, at=at,
                 args={"sd_case_id": watch["case_id"], "sample_id": watch["sample_id"],
                       "entity_id": entity, "lot_code": business["lot_code"],
                       "quantity": business["quantity"], "unit": business["unit"],
@@ -150,4 +161,14 @@ def _watch(event: CaseEvent) -> dict[str, Any]:
     details = event.data.get("details", {})
     return {"case_id": event.case_id, "sample_id": details.get("sample_id"),
             "lot_code": details["lot_code"], "product": details.get("product"),
-            "entity_id": event.data.get("entity_id")}
+            "entity_id": event.data.get("entity_id"),
+            "opened_at": event.occurred_at.astimezone(UTC).isoformat()}
+
+
+def _instant(value: object) -> datetime | None:
+    """An aware time from the read models (ISO text or a datetime); None when unknown."""
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -25,9 +25,9 @@ class Downstream:
     def recall_scope(self, lot: str) -> list[dict[str, Any]]:
         return [b for b in self.businesses if lot == LOT]
 
-    def reach(self, entity: str, township: str) -> None:
+    def reach(self, entity: str, township: str, first_at: str | None = None) -> None:
         self.businesses.append({"entity_id": entity, "lot_code": LOT, "quantity": "20",
-                                "unit": "KGM", "township": township})
+                                "unit": "KGM", "township": township, "first_at": first_at})
 
 
 def case_event(type_: str, version: int) -> CaseEvent:
@@ -96,3 +96,14 @@ def test_the_same_command_is_queued_once(recall):
 
     assert issued(recall) == ["RV-S1-E-MARKET"]
     assert recall.position("recall:trace:0") == 1
+
+
+def test_rv_cases_are_dated_by_the_facts_not_by_the_clock(recall):
+    recall.trace.reach("E-BEFORE", "北郊乡", first_at="2024-05-10T02:00:00+00:00")
+    recall.trace.reach("E-AFTER", "北郊乡", first_at="2024-05-28T02:00:00+00:00")
+
+    recall.apply([case_event("case.opened", 1)], Tracking("recall:ev:0", 1))
+
+    at = {c.case_id: c.at for c in recall.store.unsent()}
+    assert at == {"RV-S1-E-BEFORE": datetime(2024, 5, 20, tzinfo=UTC),  # when the SD opened
+                  "RV-S1-E-AFTER": datetime(2024, 5, 28, 2, tzinfo=UTC)}  # when the lot came
