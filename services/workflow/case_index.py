@@ -95,13 +95,19 @@ class CaseIndex:
         return int(self.recorder.max_tracking_id(POSITION_NAME) or 0)
 
     def write(self, cases: Iterable[Case], position: int) -> None:
-        """Rewrite the rows of ``cases`` and record ``position``, in one transaction."""
+        """Rewrite the rows of ``cases`` and record ``position``, in one transaction.
+
+        One batched statement each for the rows, the old timers and the new timers.
+        """
+        cases = list(cases)
+        timers = [timer for case in cases for timer in _timers(case)]
         with self.datastore.transaction(commit=True) as curs:
-            for case in cases:
-                curs.execute(self.sql["upsert"], _row(case))
-                curs.execute(self.sql["delete_timers"], {"case_id": case.case_id})
-                for timer in _timers(case):
-                    curs.execute(self.sql["insert_timer"], timer)
+            if cases:
+                curs.executemany(self.sql["upsert"], [_row(case) for case in cases])
+                curs.executemany(self.sql["delete_timers"],
+                                 [{"case_id": case.case_id} for case in cases])
+            if timers:
+                curs.executemany(self.sql["insert_timer"], timers)
             self.recorder._insert_tracking(curs, Tracking(POSITION_NAME, position))
 
     def due_timers(self, now: datetime, limit: int = 1000) -> list[tuple[str, str, str]]:

@@ -91,6 +91,8 @@ class OutboxRelay:
         return notifications[-1].id, events, head
 
     def _public(self, notification: Any) -> CaseEvent | None:
+        if ":Case." not in notification.topic:
+            return None  # businesses, kitchen tallies, calendar years: not decoded at all
         domain_event = self.app.mapper.to_domain_event(notification)
         if not is_case_event(domain_event):
             return None

@@ -1,8 +1,20 @@
 """Workflow behaviour on the real stores: an SQLite file and PostgreSQL."""
 
-import pytest
+import asyncio
+from collections.abc import Sequence
 
-from tests.suites.workflow import WorkflowSuite
+import pytest
+from eventsourcing.persistence import Tracking
+
+from contracts.cases import CaseEvent
+from services.workflow.application import Workflow
+from services.workflow.case_index import CaseIndex, CaseQuery
+from services.workflow.followers import index_step
+from services.workflow.leader import FileLeaderLock
+from services.workflow.relay import POSITION_NAME, OutboxRelay
+from services.workflow.translate import commands_for, message_id
+from tests.suites.workflow import NOW, WorkflowSuite, fact
+from tests.unit.contracts.examples import CATERING_USCC
 
 pytestmark = pytest.mark.integration
 
@@ -11,3 +23,59 @@ class TestWorkflowOnStores(WorkflowSuite):
     @pytest.fixture
     def env(self, store_env: dict[str, str]) -> dict[str, str]:
         return store_env
+
+
+def test_the_case_index_rewrites_the_rows_and_timers_of_touched_cases(store_env):
+    app = Workflow(env=store_env)
+    index = CaseIndex(app.recorder.datastore, app.recorder,  # type: ignore[attr-defined]
+                      postgres="POSTGRES_DBNAME" in store_env)
+    step = index_step(app, index)
+    facts = [fact("foodsafety.complaint.received", complaint_id="IDX-1"),
+             fact("foodsafety.sampling.reported", sample_id="IDX-2")]
+    app.handle([(message_id(f), commands_for(f)) for f in facts], Tracking("kafka:s:0", 1))
+
+    indexed = step()
+    due_before = set(index.due_timers(NOW))
+    fired = [app.fire_timer("CP-IDX-1", "acceptance", kind, NOW) for kind in ("warn", "overdue")]
+    reindexed = step()
+
+    rows = {r["case_id"]: r for r in index.search(CaseQuery(limit=10))}
+    assert indexed >= 2
+    assert fired == [True, True]
+    assert reindexed == 2  # the two timer events
+    assert step() == 0
+    assert set(rows) == {"CP-IDX-1", "SD-IDX-2"}
+    assert rows["CP-IDX-1"]["overdue"] == 1
+    assert rows["SD-IDX-2"]["overdue"] == 0
+    assert {("CP-IDX-1", "acceptance", "warn"), ("CP-IDX-1", "acceptance", "overdue")} <= \
+        due_before
+    assert not any(t[0] == "CP-IDX-1" and t[1] == "acceptance" for t in index.due_timers(NOW))
+    assert any(t[0] == "SD-IDX-2" for t in index.due_timers(NOW))
+    assert index.position() == app.recorder.max_notification_id()
+    app.close()
+
+
+def test_the_relay_publishes_case_events_in_order_and_records_its_position(store_env, tmp_path):
+    app = Workflow(env=store_env)
+    published: list[CaseEvent] = []
+
+    async def publish(events: Sequence[CaseEvent]) -> None:
+        published.extend(events)
+
+    relay = OutboxRelay(app, publish, FileLeaderLock(tmp_path / "lock"), batch_size=3)
+    facts = [fact("foodsafety.entity.registered", entity_id=CATERING_USCC, kind="catering",
+                  township="北郊乡"),
+             fact("foodsafety.complaint.received", complaint_id="RLY-1"),
+             fact("foodsafety.sampling.reported", sample_id="RLY-2")]
+    app.handle([(message_id(f), commands_for(f)) for f in facts], Tracking("kafka:s:0", 1))
+    app.fire_timer("CP-RLY-1", "acceptance", "warn", NOW)
+
+    while asyncio.run(relay.relay_once()):
+        pass
+
+    assert [(e.case_id, e.type) for e in published] == [
+        ("CP-RLY-1", "case.opened"), ("SD-RLY-2", "case.opened"),
+        ("CP-RLY-1", "deadline.warned")]
+    assert relay.position == app.recorder.max_notification_id()
+    assert app.recorder.max_tracking_id(POSITION_NAME) == relay.position
+    app.close()
