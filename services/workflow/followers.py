@@ -1,6 +1,6 @@
 """Background work of the workflow process: the case index, the timer scan, annual summaries.
 
-Both run as asyncio tasks that call a synchronous step in a worker thread, back off on errors,
+They run as asyncio tasks that call a synchronous step in a worker thread, back off on errors,
 and wake early when the workflow records new events.
 """
 
@@ -97,8 +97,9 @@ def timer_step(app: Workflow, index: CaseIndex, on_fired: Callable[[str], None],
     return step
 
 
-def annual_summaries_step(app: Workflow, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-                          ) -> Callable[[], int]:
+def annual_summaries_step(
+        app: Workflow, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Callable[[], int]:
     """Open the annual summary cases of every plan year that has begun (a no-op once done)."""
     def step() -> int:
         return len(app.open_annual_summaries(clock()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +20,10 @@ _SQLITE_CHUNK = 500  # ids per query, well under SQLite's limit on bound paramet
 class Session:
     """Keeps every aggregate a batch touches, so two facts about one case see each other."""
 
-    def __init__(self, repository: Any, inbox: Any = None) -> None:
+    def __init__(self, repository: Any,
+                 inbox: Callable[[list[str]], set[str]] | None = None) -> None:
         self.repository = repository
-        self.inbox = inbox  # the recorder's select_inbox(ids) -> ids seen; None: nothing seen
+        self.inbox = inbox  # the recorder's select_inbox: which ids it holds; None: none
         self._loaded: dict[UUID, Aggregate | None] = {}
         self._seen: set[str] = set()  # message ids in the inbox, or received in this session
         self._checked: set[str] = set()
