@@ -15,9 +15,11 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts.topics import Topics
@@ -64,26 +66,30 @@ class Snapshot:
 class CatchUp:
     """Looks at the consumer groups of one Kafka cluster; ``scrape(service)`` reads /metrics."""
 
-    def __init__(self, bootstrap: str, topics: Topics, scrape: Callable[[str], str]) -> None:
+    def __init__(self, bootstrap: str, topics: Topics, scrape: Callable[[str], str],
+                 groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.bootstrap = bootstrap
         self.topics = topics
         self.scrape = scrape
+        self.groups = groups if groups is not None else consumer_groups(topics)
 
     async def snapshot(self) -> Snapshot:
-        groups = consumer_groups(self.topics)
+        groups = self.groups
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
                                   enable_auto_commit=False, isolation_level="read_committed")
         await admin.start()
         await reader.start()
         try:
-            partitions = [TopicPartition(topic, p)
-                          for topic in sorted({t for ts in groups.values() for t in ts})
-                          for p in sorted(reader.partitions_for_topic(topic) or ())]
+            described = await admin.describe_topics(
+                sorted({t for ts in groups.values() for t in ts}))
+            partitions = [TopicPartition(topic["topic"], p["partition"])
+                          for topic in described if not topic["error_code"]
+                          for p in topic["partitions"]]
             ends = await reader.end_offsets(partitions) if partitions else {}
             snapshot = Snapshot(written=sum(ends.values()))
             for group, read in groups.items():
-                committed = await admin.list_consumer_group_offsets(group)
+                committed = await _committed(admin, group)
                 gaps = {tp: committed[tp].offset if tp in committed else 0
                         for tp in partitions if tp.topic in read}
                 gaps = {tp: at for tp, at in gaps.items() if at < ends.get(tp, 0)}
@@ -116,6 +122,16 @@ class CatchUp:
                 raise CatchUpTimeoutError(msg)
             previous = current
             await asyncio.sleep(interval)
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str) -> dict[TopicPartition, Any]:
+    """A group's committed offsets; none while its coordinator is not there yet (a new group
+    on a new broker), which counts every record as not yet read."""
+    try:
+        found: dict[TopicPartition, Any] = await admin.list_consumer_group_offsets(group)
+    except GroupCoordinatorNotAvailableError:
+        return {}
+    return found
 
 
 async def _with_records(reader: AIOKafkaConsumer, gaps: dict[TopicPartition, int],

@@ -110,6 +110,8 @@ def print_timings(console: Console, run: Run) -> None:
 
 def demo(console: Console, stack: LocalStack, *, seed: int, size: str | int) -> Run:
     """The whole main job; the caller stops ``stack``."""
+    if not console.is_terminal:  # a log file or a pipe: wide enough for the tables
+        console.width = max(console.width, 132)
     run = Run()
     with run.stage("generate"), console.status(f"generating the {size} data set"):
         run.dataset = generate(seed=seed, size=size)

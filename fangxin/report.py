@@ -126,13 +126,12 @@ def render(console: Console, report: Report, truth: dict[str, Any] | None = None
             f"{code} {count}" for code, count in sorted(report.rejected_by_code.items())))
 
     cases = Table(title="Cases by kind (workflow, as the read model shows them)")
-    for column in ("kind", "cases", "open", "closed", "overdue (open)", "closed late",
-                   "escalations", "expected"):
+    for column in ("kind", "cases", "open", "closed", "overdue (open)", "escalations",
+                   "expected"):
         cases.add_column(column, justify="left" if column == "kind" else "right")
     for row in report.cases:
         cases.add_row(row["kind"], f"{row['cases']:,}", f"{row['open']:,}",
-                      f"{row['closed']:,}", f"{row['overdue']:,}", f"{row['closed_late']:,}",
-                      f"{row['escalations']:,}",
+                      f"{row['closed']:,}", f"{row['overdue']:,}", f"{row['escalations']:,}",
                       str(_expected(truth, "cases_by_kind", row["kind"]) or ""))
     console.print(cases)
 

@@ -3,7 +3,8 @@
 Frequencies: 《食品生产经营风险分级管理办法（试行）》 (CFDA 2016) — A at least once a year, B once
 or twice, C two or three times, D three or four (as in the assessment's targets.json). Findings
 are mostly 符合; some 基本符合 with a rectification deadline (整改期限), a few 不符合 (a key item
-failed); most of those are re-inspected (复查) after the deadline.
+failed); most of those are re-inspected (复查), mostly within the rectification period once the
+business reports the work done, some only after it (the rectification case then closes late).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ RESULT_WEIGHTS: Final = (0.80, 0.17, 0.03)  # 符合 / 基本符合 / 不符合,
 REINSPECTED_SHARE: Final = 0.7  # rectifications verified by a re-inspection
 STILL_FAILING_SHARE: Final = 0.1  # re-inspections finding the rectification incomplete
 RECTIFY_DAYS: Final = (7, 15)  # the usual 整改期限 set on the spot
+LATE_REINSPECTION_SHARE: Final = 0.2  # re-inspections after the 整改期限, estimate
 INSPECTORS: Final = tuple(f"4102022{n:04d}" for n in range(1001, 1041))  # 执法证号, made up
 CHECKLIST: Final = (  # (item code, key item?, a finding when it fails)
     ("1.1", True, "未取得许可或超范围经营"), ("1.2", False, "许可证未在显著位置悬挂"),
@@ -74,7 +76,12 @@ class Inspections:
                                        time(17), tzinfo=CHINA)
             data["rectify_by"] = stamp(rectify)
             if rng.random() < REINSPECTED_SHARE:
-                again = office_time(rng, rectify.date() + timedelta(days=rng.randint(1, 5)))
+                if rng.random() < LATE_REINSPECTION_SHARE:
+                    day = rectify.date() + timedelta(days=rng.randint(1, 5))
+                else:
+                    day = max(at.date() + timedelta(days=1),
+                              rectify.date() - timedelta(days=rng.randint(1, 4)))
+                again = office_time(rng, day)
                 self.inspect(business, again, inspection_id,
                              "basically_conforming" if rng.random() < STILL_FAILING_SHARE
                              else "conforming")

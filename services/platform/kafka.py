@@ -43,7 +43,9 @@ Handler = Callable[[KafkaMessage], Awaitable[None]]
 
 def batch_subscriber(broker: KafkaBroker, topic: str, title: str, *, group_id: str,
                      max_records: int) -> Callable[[Handler], Handler]:
-    """A batch subscriber that commits only after its handler returns (at least once)."""
+    """A batch subscriber that commits only after its handler returns (at least once) and
+    reads only committed records (intake publishes in Kafka transactions)."""
     return cast("Callable[[Handler], Handler]", broker.subscriber(
         topic, title=title, group_id=group_id, batch=True, max_records=max_records,
-        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR))
+        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+        isolation_level="read_committed"))  # never the records of an aborted transaction

@@ -16,8 +16,8 @@ def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["cases"])
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
-    @router.get("/cases/summary", summary="Cases per kind (open, closed, overdue, escalated) "
-                "and per state")
+    @router.get("/cases/summary", summary="Cases per kind (open, closed, overdue while open, "
+                "escalations) and per state")
     def case_summary(caller: Authenticated) -> dict[str, list[dict[str, Any]]]:
         return view.summary()
 

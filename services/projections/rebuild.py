@@ -42,6 +42,7 @@ from services.projections.consumer import (
     event_kind,
     feed,
     parse,
+    written_in_transactions,
 )
 from services.projections.generations import Generations, location_env
 from services.projections.settings import ProjectionsSettings
@@ -50,10 +51,11 @@ from services.projections.switch import Generation, ViewSwitch
 log = logging.getLogger("fangxin.projections.rebuild")
 BATCH_RECORDS: Final = 5000
 CATCH_UP_ROUNDS: Final = 5
+MARKER_SLACK: Final = 16  # trailing offsets that may be commit markers (see Rebuild._replay)
 CLOSE_ENOUGH: Final = 2000  # records left after which the last catch-up holds the feeder's lock
 STALL_SECONDS: Final = 60.0  # no record and no progress for this long fails the rebuild
 DRAIN_SECONDS: Final = 60.0  # how long queries on an old generation may still run
-ISOLATION: Final = "read_uncommitted"  # as the live subscribers read (FastStream's default)
+ISOLATION: Final = "read_committed"  # as the live subscribers read (platform.kafka)
 
 
 class RebuildError(RuntimeError):
@@ -144,6 +146,7 @@ class Rebuild:
         self.views: dict[str, Any] = {}
         self.models: dict[str, ReadModel] = {}
         self.targets: dict[str, list[ReadModel]] = {}  # topic -> new read models it feeds
+        self._applied_to: dict[TopicPartition, int] = {}  # offset after the last record applied
 
     async def run(self) -> RebuildStatus:
         try:
@@ -223,9 +226,10 @@ class Rebuild:
     async def _switch(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition],
                       live: Live) -> dict[str, Generation]:
         async with live.feeder.lock:  # live batches wait from here; queries go on
-            end = await consumer.end_offsets(partitions)
-            self.status.total += await self._behind(consumer, end)
-            await self._replay(consumer, end)
+            need = await asyncio.to_thread(self._live_positions, live.feeder, partitions)
+            self.status.total += sum(max(0, n - self._applied_to.get(tp, 0))
+                                     for tp, n in need.items())
+            await self._replay(consumer, need, exact=True)
             await asyncio.to_thread(self._check_not_behind, live.feeder, partitions)
             await asyncio.to_thread(self.generations.record, self.status.generations)
             retired = {}
@@ -237,6 +241,13 @@ class Rebuild:
         log.info("read models switched", extra={"generations": self.status.generations})
         self.observe(self.status, 0)
         return retired
+
+    def _live_positions(self, feeder: Feeder, partitions: list[TopicPartition]
+                        ) -> dict[TopicPartition, int]:
+        """Per partition, the furthest position of the live read models being rebuilt."""
+        return {tp: max(feeder.model(m.name).position(
+                    f"{m.name}:{record_position_name(tp.topic, tp.partition)}")
+                    for m in self.targets[tp.topic]) for tp in partitions}
 
     def _check_not_behind(self, feeder: Feeder, partitions: list[TopicPartition]) -> None:
         """The feeder goes on from the new positions: none may be behind the live one."""
@@ -255,19 +266,37 @@ class Rebuild:
             behind += max(0, offset - await consumer.position(tp))
         return behind
 
-    async def _replay(self, consumer: AIOKafkaConsumer, until: dict[TopicPartition, int]
-                      ) -> None:
-        """Read and apply every record up to ``until`` (end offsets) of each partition."""
-        pending = [tp for tp in until if await consumer.position(tp) < until[tp]]
+    async def _replay(self, consumer: AIOKafkaConsumer, until: dict[TopicPartition, int], *,
+                      exact: bool = False) -> None:
+        """Read and apply records of each partition until it is done.
+
+        ``exact``: done when the records applied reach ``until`` (the live positions, which
+        are offsets after records). Otherwise ``until`` holds end offsets: done when the
+        consumer's position reaches it, or when at most ``MARKER_SLACK`` offsets are left and
+        two fetches in a row gave nothing: a partition may end in the commit markers of
+        transactional producers, offsets that are never records and that the consumer does
+        not step over on its own.
+        """
+        quiet: dict[TopicPartition, int] = dict.fromkeys(until, 0)
+
+        async def done(tp: TopicPartition) -> bool:
+            if exact:
+                return self._applied_to.get(tp, 0) >= until[tp]
+            left = until[tp] - await consumer.position(tp)
+            return left <= 0 or (quiet[tp] >= 2 and left <= MARKER_SLACK)
+
+        pending = [tp for tp in until if not await done(tp)]
         last_progress = time.monotonic()
         while pending:
             batches = await consumer.getmany(*pending, timeout_ms=500,
                                              max_records=BATCH_RECORDS)
+            for tp in pending:
+                quiet[tp] = 0 if batches.get(tp) else quiet[tp] + 1
             for tp, records in batches.items():
                 await asyncio.to_thread(self._apply, tp, records)
                 self.status.replayed += len(records)
                 self.observe(self.status, len(records))
-            still = [tp for tp in pending if await consumer.position(tp) < until[tp]]
+            still = [tp for tp in pending if not await done(tp)]
             if batches or len(still) < len(pending):
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > STALL_SECONDS:
@@ -282,7 +311,10 @@ class Rebuild:
             found = parse(kind, record.value)
             parsed.append((record, None if isinstance(found, ValidationError) else found))
         for model in self.targets[tp.topic]:
-            feed(model, tp.topic, tp.partition, parsed, self.on_gap)
+            feed(model, tp.topic, tp.partition, parsed, self.on_gap,
+                 markers=written_in_transactions(self.settings.topics, tp.topic))
+        if records:
+            self._applied_to[tp] = records[-1].offset + 1
 
     async def _discard_new(self) -> None:
         for name, view in self.views.items():
