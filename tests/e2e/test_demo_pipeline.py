@@ -8,14 +8,18 @@ services' APIs shows exactly what the generator says must come out.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
-from fangxin.demo import Run, run_pipeline
+from fangxin.cli import app
+from fangxin.demo import OFFICE, Run, run_pipeline
 from fangxin.generator import Dataset, generate
 from fangxin.local.kafka import free_port
+from fangxin.local.secrets import local_tokens
 from fangxin.local.services import ServiceStartError
 from fangxin.report import PLAN_YEARS, Report
 from fangxin.stack import LocalStack
@@ -29,19 +33,25 @@ def smoke() -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def demo_run(smoke: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     state_dir: Path = tmp_path_factory.mktemp("demo")
-    stack = LocalStack(state_dir, kafka_port=free_port(),
-                       ports={name: free_port() for name in ("intake", "workflow",
-                                                              "projections")})
+    started = LocalStack(state_dir, kafka_port=free_port(),
+                         ports={name: free_port() for name in ("intake", "workflow",
+                                                                "projections")})
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_run(smoke: Dataset, stack: LocalStack) -> Run:
     run = Run(dataset=smoke)
     console = Console(file=io.StringIO(), width=160)
     try:
         run_pipeline(console, stack, smoke, run)
     except ServiceStartError as exc:
         pytest.fail(str(exc), pytrace=False)
-    finally:
-        stack.stop()
     return run
 
 
@@ -99,3 +109,43 @@ def test_the_traced_lot_reaches_its_farms_and_every_downstream_business(smoke: D
 def test_every_stage_was_timed(demo_run: Run):
     assert set(demo_run.seconds) == {"start Kafka", "start services", "publish", "catch up",
                                      "report"}
+
+
+def cli(stack: LocalStack, *args: str) -> str:
+    """Run a ``fangxin`` command against the stack (as the district office); its output."""
+    token = local_tokens(stack.state_dir)[OFFICE]
+    result = CliRunner().invoke(app, [*args, "--token", token], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_an_operator_traces_the_lot_from_the_command_line(smoke: Dataset, demo_run: Run,
+                                                          stack: LocalStack):
+    traced = smoke.truth.traced_lot
+    assert traced is not None
+
+    output = cli(stack, "trace", traced.lot_code, "--projections",
+                 stack.services["projections"].url)
+
+    assert all(farm_lot["lot"] in output for farm_lot in traced.upstream)
+    assert all(business["township"] in output for business in traced.downstream)
+
+
+def test_an_operator_lists_overdue_cases_and_reads_the_appraisal(demo_run: Run,
+                                                                 stack: LocalStack):
+    listed = cli(stack, "cases", "list", "--kind", "SD", "--overdue", "--workflow",
+                 stack.services["workflow"].url)
+    appraisal = cli(stack, "assessment", "--period", "2024", "--by", "township",
+                    "--projections", stack.services["projections"].url)
+
+    sd_row = next(r for r in report_of(demo_run).cases if r["kind"] == "SD")
+    assert listed.count("SD-") == min(sd_row["overdue"], 50)
+    assert "2024 appraisal by township" in appraisal
+
+
+def test_a_command_against_a_stopped_service_fails_with_one_line(stack: LocalStack):
+    result = CliRunner().invoke(app, ["assessment", "--token", "x", "--projections",
+                                      f"http://127.0.0.1:{free_port()}"])
+
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
