@@ -145,12 +145,11 @@ def render(console: Console, report: Report, truth: dict[str, Any] | None = None
 
 def render_trace(console: Console, report: Report) -> None:
     console.print(f"[bold]Trace of the unqualified lot[/bold] {report.lot}")
-    upstream = Table(title="Upstream: where it came from")
-    for column in ("depth", "lot", "product", "origin"):
+    upstream = Table(title="Upstream: the lots it came from (depth = links walked)")
+    for column in ("depth", "lot"):
         upstream.add_column(column)
     for lot in sorted(report.upstream, key=lambda x: (x.get("depth", 0), x.get("lot_code", ""))):
-        upstream.add_row(str(lot.get("depth", "")), str(lot.get("lot_code", "")),
-                         str(lot.get("product") or ""), str(lot.get("origin_entity") or ""))
+        upstream.add_row(str(lot.get("depth", "")), str(lot.get("lot_code", "")))
     console.print(upstream)
     scope = Table(title="Recall scope: every downstream business (RV cases open for each)")
     for column in ("business", "township", "lot", "quantity", "basis"):
