@@ -4,12 +4,13 @@ No ``from __future__ import annotations``: FastAPI must see the dependency objec
 
 ``POST /admin/rebuild`` starts a rebuild in the background (202, or 409 while one runs);
 ``GET /admin/rebuild`` follows it; ``GET /admin/read-models`` lists each rebuildable read
-model's generation in force and its lag per topic, and with ``?digest=true`` the SHA-256 of its
-rows (rebuilt = live?).
+model's generation in force and its lag per topic (null when Kafka does not answer), and with
+``?digest=true`` the SHA-256 of its rows (rebuilt = live?).
 Only the district office (role ``office``) may call them.
 """
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,7 @@ from services.platform.http import ApiError
 from services.projections.rebuild import RebuildError, Rebuilds
 from services.projections.switch import ViewSwitch
 
+log = logging.getLogger("fangxin.projections.admin")
 RebuildableName = Literal["trace", "assessment", "cases"]
 
 
@@ -66,13 +68,18 @@ def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
     async def read_models(_: Office, digest: Annotated[bool, Query(
             description="also the SHA-256 of every row (reads every table)")] = False
                           ) -> list[dict[str, Any]]:
-        behind = await lag()
+        try:
+            behind: dict[tuple[str, str], int] | None = await lag()
+        except Exception:  # Kafka away: the generations are still worth knowing
+            log.exception("measuring the lag failed")
+            behind = None
         out = []
         for name, switch in switches.items():
             entry: dict[str, Any] = {"read_model": name,
                                      "generation": switch.current.number,
-                                     "lag": {topic: n for (model, topic), n in behind.items()
-                                             if model == name}}
+                                     "lag": None if behind is None else {
+                                         topic: n for (model, topic), n in behind.items()
+                                         if model == name}}
             if digest:
                 entry["digest"] = await asyncio.to_thread(switch.digest)
             out.append(entry)

@@ -11,7 +11,7 @@ from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -19,7 +19,7 @@ from contracts.cases import CaseEvent
 from contracts.registry import by_type
 from services.platform.kafka import record_position_name
 from services.projections.consumer import Event, Feeder
-from services.projections.rebuild import RebuildStatus, topic_partitions
+from services.projections.rebuild import MARKER_SLACK, RebuildStatus, topic_partitions
 
 log = logging.getLogger("fangxin.projections.metrics")
 _CASE_TYPE: Final = re.compile(r"[a-z_]{1,40}\.[a-z_]{1,40}")
@@ -86,27 +86,41 @@ class ProjectionMetrics:
 
 
 async def current_lag(feeder: Feeder, bootstrap: str) -> dict[tuple[str, str], int]:
-    """Per read model and topic: the topic's end offsets minus the model's positions, now."""
+    """Per read model and topic: the messages between each partition's end and the read
+    model's position there (the offset after the last record it applied), now. A partition
+    may end in commit markers of transactional producers (offsets, never records): when at
+    most ``MARKER_SLACK`` offsets are left and a fetch from the position gives no record,
+    nothing is behind."""
     partitions = await topic_partitions(bootstrap, list(feeder.models))
+
+    def positions() -> dict[tuple[str, TopicPartition], int]:
+        return {(model.name, tp): model.position(
+                    f"{model.name}:{record_position_name(tp.topic, tp.partition)}")
+                for tp in partitions for model in list(feeder.models.get(tp.topic, []))}
+
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                 enable_auto_commit=False, client_id="fangxin-projections-lag")
     await consumer.start()
     try:
         end = await consumer.end_offsets(partitions)
+        at = await asyncio.to_thread(positions)
+        probes = {(tp, p) for (_, tp), p in at.items() if 0 < end[tp] - p <= MARKER_SLACK}
+        empty = {probe for probe in probes if not await _records_from(consumer, *probe)}
     finally:
         await consumer.stop()
+    lag: dict[tuple[str, str], int] = {}
+    for (name, tp), position in at.items():
+        behind = 0 if (tp, position) in empty else max(0, end[tp] - position)
+        lag[(name, tp.topic)] = lag.get((name, tp.topic), 0) + behind
+    return lag
 
-    def behind() -> dict[tuple[str, str], int]:
-        lag: dict[tuple[str, str], int] = {}
-        for tp in partitions:
-            for model in list(feeder.models.get(tp.topic, [])):
-                position = model.position(
-                    f"{model.name}:{record_position_name(tp.topic, tp.partition)}")
-                key = (model.name, tp.topic)
-                lag[key] = lag.get(key, 0) + max(0, end[tp] - position)
-        return lag
 
-    return await asyncio.to_thread(behind)
+async def _records_from(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
+    """Whether a fetch of ``tp`` from ``offset`` gives a record (within half a second)."""
+    consumer.assign([tp])
+    consumer.seek(tp, offset)
+    found = await consumer.getmany(tp, timeout_ms=500, max_records=1)
+    return bool(found.get(tp))
 
 
 async def measure_lag(feeder: Feeder, bootstrap: str, gauge: Gauge) -> None:
