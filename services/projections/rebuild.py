@@ -147,14 +147,18 @@ class Rebuild:
         self.models: dict[str, ReadModel] = {}
         self.targets: dict[str, list[ReadModel]] = {}  # topic -> new read models it feeds
         self._applied_to: dict[TopicPartition, int] = {}  # offset after the last record applied
+        self._recorded = False  # the new generations are recorded in force
 
     async def run(self) -> RebuildStatus:
         try:
             await self._run()
-        except Exception as exc:  # reported in the status; what was built is dropped
+        except Exception as exc:  # reported in the status
             log.exception("rebuild failed")
             self.status.state, self.status.error = "failed", f"{type(exc).__name__}: {exc}"
-            await self._discard_new()
+            if self._recorded:  # the new generations are in force: only the old ones stay
+                self.status.error = f"switched, but the old generations stay: {exc}"
+            else:  # what was built goes; the generations in force never changed
+                await self._discard_new()
         finally:
             self.status.finished_at = datetime.now(UTC)
             self.observe(self.status, 0)
@@ -216,7 +220,7 @@ class Rebuild:
                     await asyncio.to_thread(analyze)
             self.status.state = "switching"
             if self.live is None:
-                await asyncio.to_thread(self.generations.record, self.status.generations)
+                await self._record()
                 self.status.switched_at = datetime.now(UTC)
                 return {}
             return await self._switch(consumer, partitions, self.live)
@@ -231,7 +235,7 @@ class Rebuild:
                                      for tp, n in need.items())
             await self._replay(consumer, need, exact=True)
             await asyncio.to_thread(self._check_not_behind, live.feeder, partitions)
-            await asyncio.to_thread(self.generations.record, self.status.generations)
+            await self._record()
             retired = {}
             for name, model in self.models.items():
                 live.feeder.replace(model)
@@ -241,6 +245,10 @@ class Rebuild:
         log.info("read models switched", extra={"generations": self.status.generations})
         self.observe(self.status, 0)
         return retired
+
+    async def _record(self) -> None:
+        await asyncio.to_thread(self.generations.record, self.status.generations)
+        self._recorded = True
 
     def _live_positions(self, feeder: Feeder, partitions: list[TopicPartition]
                         ) -> dict[TopicPartition, int]:

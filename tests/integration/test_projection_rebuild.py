@@ -34,6 +34,8 @@ from fangxin import cli
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import free_port
 from services.projections.app import create_app
+from services.projections.generations import open_generations, schema_name, sqlite_path
+from services.projections.rebuild import Rebuild
 from services.projections.settings import ProjectionsSettings
 from tests.history import History, generate
 
@@ -336,3 +338,22 @@ def test_only_the_district_office_may_rebuild_and_only_known_read_models(tmp_pat
     assert client.get("/admin/rebuild", headers=OFFICE).status_code == 404
     assert [m["generation"] for m in client.get("/admin/read-models", headers=OFFICE).json()
             ] == [0, 0, 0]
+
+
+def test_a_failed_rebuild_leaves_the_generation_in_force_and_drops_what_it_built(
+        store_env: dict[str, str], kafka: KafkaServer, tmp_path: Path):
+    settings = projections_settings(store_env, kafka.bootstrap_servers, tmp_path)
+    settings = settings.model_copy(update={"topic_prefix": "never-created."})
+    generations = open_generations(settings)
+    status = asyncio.run(Rebuild(settings, generations, ["trace"]).run())
+    assert status.state == "failed"
+    assert "never-created.foodsafety.trace.v1" in (status.error or "")
+    assert status.switched_at is None
+    assert generations.in_force() == {}
+    if settings.persistence == "sqlite":
+        assert not sqlite_path(settings, "trace", 1).exists()
+    else:
+        with psycopg.connect(host=settings.postgres_host, port=settings.postgres_port,
+                             user=settings.postgres_user, dbname=settings.postgres_dbname) as db:
+            assert db.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name"
+                              " = %s", (schema_name(settings, "trace", 1),)).fetchall() == []
