@@ -123,9 +123,15 @@ def up(state_dir: StateDir = Path("var"), kafka_port: int = 9092) -> None:
     bootstrap = stack.start_kafka(detach=True)
     stack.start_services(bootstrap)
     for name, service in stack.services.items():
-        console.print(f"{name:12} {service.url}/docs   {service.url}/metrics")
+        console.print(_service_line(name, service.url))
     console.print(f"Kafka {bootstrap}. Logs in {state_dir / 'logs'}. Unit tokens in "
                   f"{state_dir / 'secrets' / 'tokens.json'}. Stop with: fangxin down")
+
+
+def _service_line(name: str, url: str) -> str:
+    if name == "console":  # pages for people: sign in with a unit token
+        return f"{name:12} {url}/   (sign in with a token from tokens.json)"
+    return f"{name:12} {url}/docs   {url}/metrics"
 
 
 @app.command()
@@ -148,7 +154,7 @@ def demo(state_dir: StateDir = Path("var/demo"),
         demo_job.demo(console, stack, seed=seed, size=int(size) if size.isdigit() else size)
         if not once:
             for name, service in stack.services.items():
-                console.print(f"{name:12} {service.url}/docs   {service.url}/metrics")
+                console.print(_service_line(name, service.url))
             console.print("running; Ctrl-C stops everything")
             stop_signals = {signal.SIGINT, signal.SIGTERM}
             signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)

@@ -1,4 +1,4 @@
-"""A local stack: Kafka and the three services as processes, started and stopped together."""
+"""A local stack: Kafka and the services as processes, started and stopped together."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ class LocalStack:
         return self.kafka.bootstrap_servers
 
     def start_services(self, bootstrap: str, extra_env: dict[str, str] | None = None) -> None:
+        apis = {f"FANGXIN_{name.upper()}_URL": f"http://127.0.0.1:{port}"  # for the console
+                for name, port in self.ports.items() if name in ("workflow", "projections")}
         env = {"FANGXIN_KAFKA_BOOTSTRAP": bootstrap, "FANGXIN_PERSISTENCE": "sqlite",
                "FANGXIN_SQLITE_DIR": str(self.state_dir / "db"),
-               "FANGXIN_TOPIC_PREFIX": self.topics.prefix,
+               "FANGXIN_TOPIC_PREFIX": self.topics.prefix, **apis,
                **ensure_local_secrets(self.state_dir), **(extra_env or {})}
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name, port in self.ports.items():

@@ -1,4 +1,4 @@
-"""Starting the three services as separate processes (for ``make up``, the demo and e2e tests)."""
+"""Starting the services as separate processes (for ``make up``, the demo and e2e tests)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Self
 
 import httpx
 
-SERVICES = {"intake": 8001, "workflow": 8002, "projections": 8003}
+SERVICES = {"intake": 8001, "workflow": 8002, "projections": 8003, "console": 8004}
 
 
 class ServiceStartError(RuntimeError):
