@@ -62,9 +62,8 @@ class Workflow(EventSourcedProjection[UUID]):
         """Decide every message; record the events, inbox entries and position atomically."""
         for _ in range(self.max_attempts):
             session = self._session()
-            session.check_inbox(mid for mid, _ in messages)  # one query for the batch
-            session.prefetch(i for _, commands in messages for c in commands
-                             for i in reads(c))  # and one for every aggregate it may touch
+            session.load((mid for mid, _ in messages),  # the inbox and every aggregate that
+                         (i for _, cs in messages for c in cs for i in reads(c)))  # it may touch
             decisions = [self._decide_message(mid, commands, session)
                          for mid, commands in messages]
             try:
@@ -90,7 +89,7 @@ class Workflow(EventSourcedProjection[UUID]):
         return decisions[0] if decisions else Decision(Outcome.UNCHANGED)
 
     def _session(self) -> Session:
-        return Session(self.repository, cast("InboxRecorder", self.recorder).select_inbox)
+        return Session(self.repository, cast("InboxRecorder", self.recorder))
 
     def _commit(self, session: Session, tracking: Tracking | None = None) -> None:
         """Record a session's new events, its inbox entries and the position, atomically."""

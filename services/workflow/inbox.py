@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOProcessRecorder
@@ -56,6 +57,11 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
             "INSERT INTO {0} (message_id) SELECT unnest(%s::text[])").format(table)
         self._select_inbox = SQL(
             "SELECT message_id FROM {0} WHERE message_id = ANY(%s::text[])").format(table)
+        self._select_events_of = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {0}"
+            " WHERE originator_id = ANY(%s::{1}[]) ORDER BY originator_id, originator_version"
+        ).format(Identifier(datastore.schema, events_table_name),
+                 Identifier(datastore.originator_id_type))
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:
@@ -75,12 +81,26 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
 
     def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
         """The ids among ``message_ids`` that are in the inbox already."""
-        wanted = list(dict.fromkeys(message_ids))
-        if not wanted:
-            return set()
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_inbox, (wanted,), prepare=True)
-            return {row["message_id"] for row in curs.fetchall()}
+        return self.read_batch(list(message_ids), [])[0]
+
+    def read_batch(self, message_ids: Sequence[str], aggregate_ids: Sequence[UUID]
+                   ) -> tuple[set[str], list[StoredEvent] | None]:
+        """Both queries in one pipeline: one round trip."""
+        if not message_ids and not aggregate_ids:
+            return set(), []
+        ids: list[Any] = list(aggregate_ids) if self.datastore.originator_id_type == "uuid" \
+            else [str(i) for i in aggregate_ids]
+        with self.datastore.get_connection() as conn:
+            inbox, events = conn.cursor(), conn.cursor()
+            with conn.pipeline():
+                if message_ids:
+                    inbox.execute(self._select_inbox, (list(message_ids),), prepare=True)
+                if ids:
+                    events.execute(self._select_events_of, (ids,), prepare=True)
+            seen = {row["message_id"] for row in inbox.fetchall()} if message_ids else set()
+            rows = events.fetchall() if ids else []
+        return seen, [_stored(r["originator_id"], r["originator_version"], r["topic"],
+                              r["state"]) for r in rows]
 
 
 class SQLiteInboxRecorder(SQLiteProcessRecorder):
@@ -105,15 +125,27 @@ class SQLiteInboxRecorder(SQLiteProcessRecorder):
         return returning
 
     def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
-        wanted = list(dict.fromkeys(message_ids))
-        found: set[str] = set()
+        return self.read_batch(list(message_ids), [])[0]
+
+    def read_batch(self, message_ids: Sequence[str], aggregate_ids: Sequence[UUID]
+                   ) -> tuple[set[str], list[StoredEvent] | None]:
+        """Both in one read transaction, in chunks of bound parameters."""
+        seen: set[str] = set()
+        events: list[StoredEvent] = []
+        ids = [i.hex for i in aggregate_ids]  # as the recorder stores them
         with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), _SQLITE_CHUNK):
-                chunk = wanted[start:start + _SQLITE_CHUNK]
+            for chunk in _chunks(list(message_ids)):
                 c.execute(f"SELECT message_id FROM {self.inbox_table_name}"  # noqa: S608
                           f" WHERE message_id IN ({', '.join('?' * len(chunk))})", chunk)
-                found.update(row[0] for row in c.fetchall())
-        return found
+                seen.update(row[0] for row in c.fetchall())
+            for chunk in _chunks(ids):
+                c.execute(
+                    f"SELECT originator_id, originator_version, topic, state"  # noqa: S608
+                    f" FROM {self.events_table_name} WHERE originator_id IN"
+                    f" ({', '.join('?' * len(chunk))})"
+                    " ORDER BY originator_id, originator_version", chunk)
+                events += [_stored(*row) for row in c.fetchall()]
+        return seen, events
 
 
 class POPOInboxRecorder(POPOProcessRecorder):
@@ -140,9 +172,27 @@ class POPOInboxRecorder(POPOProcessRecorder):
         with self._database_lock:
             return self._inbox.intersection(message_ids)
 
+    def read_batch(self, message_ids: Sequence[str], aggregate_ids: Sequence[UUID]
+                   ) -> tuple[set[str], list[StoredEvent] | None]:
+        return self.select_inbox(message_ids), None  # aggregates: load each as usual
+
 
 class InboxRecorder(Protocol):
     def select_inbox(self, message_ids: Iterable[str]) -> set[str]: ...
+
+    def read_batch(self, message_ids: Sequence[str], aggregate_ids: Sequence[UUID]
+                   ) -> tuple[set[str], list[StoredEvent] | None]: ...
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _SQLITE_CHUNK):
+        yield items[start:start + _SQLITE_CHUNK]
+
+
+def _stored(originator_id: Any, version: int, topic: str, state: bytes) -> StoredEvent:
+    key = originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    return StoredEvent(originator_id=key, originator_version=version, topic=topic,
+                       state=bytes(state))
 
 
 _RECORDERS = {"eventsourcing.postgres": PostgresInboxRecorder,
