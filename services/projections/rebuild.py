@@ -49,7 +49,8 @@ from services.projections.settings import ProjectionsSettings
 from services.projections.switch import Generation, ViewSwitch
 
 log = logging.getLogger("fangxin.projections.rebuild")
-BATCH_RECORDS: Final = 5000
+BATCH_RECORDS: Final = 20_000  # per fetch, over all partitions: one transaction per partition
+FETCH_BYTES: Final = 4 * 1024 * 1024  # per partition and fetch (Kafka's default is 1 MiB)
 CATCH_UP_ROUNDS: Final = 5
 MARKER_SLACK: Final = 16  # trailing offsets that may be commit markers (see Rebuild._replay)
 CLOSE_ENOUGH: Final = 2000  # records left after which the last catch-up holds the feeder's lock
@@ -197,7 +198,8 @@ class Rebuild:
     async def _replay_and_switch(self) -> dict[str, Generation]:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap,
                                     client_id="fangxin-projections-rebuild", group_id=None,
-                                    enable_auto_commit=False, isolation_level=ISOLATION)
+                                    enable_auto_commit=False, isolation_level=ISOLATION,
+                                    max_partition_fetch_bytes=FETCH_BYTES)
         await consumer.start()
         try:
             partitions = await topic_partitions(self.settings.kafka_bootstrap,
