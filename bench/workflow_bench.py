@@ -510,12 +510,14 @@ def verdicts(lines: list[Line], scans: list[Timing]) -> list[str]:
     """The issue's two targets, judged from this run's figures."""
     handled = [line for line in lines if line.text is not None]
     out = []
-    if handled:
-        worst = min(line.result.rate / line.text.rate for line in handled if line.text)
-        best = max(line.result.rate / line.text.rate for line in handled if line.text)
-        out.append(f"Target: Workflow.handle at least 0.5 × raw save() of 100 per call. This run: "
-                   f"{worst:.2f} to {best:.2f} against the text baseline, so "
-                   f"{'met' if worst >= 0.5 else 'NOT met'}.")
+    production = [line for line in handled if line.setting == "production"]
+    if production:
+        worst, best = _ratio_range(production)
+        every = _ratio_range(handled)
+        out.append(f"Target: Workflow.handle at least 0.5 × raw save() of 100 per call with the "
+                   f"production settings (cipher + zlib). This run: {worst:.2f} to {best:.2f} "
+                   f"against the text baseline, so {'met' if worst >= 0.5 else 'NOT met'}; "
+                   f"with every setting: {every[0]:.2f} to {every[1]:.2f}.")
     due = [s for s in scans if s.query == "due_timers(now)"]
     if due:
         slowest = max(s.quantile(0.99) for s in due)
@@ -523,6 +525,11 @@ def verdicts(lines: list[Line], scans: list[Timing]) -> list[str]:
                    f"This run: p99 of `due_timers(now)` at most {slowest:.0f} ms, so "
                    f"{'met' if slowest < 1000 else 'NOT met'}.")
     return out
+
+
+def _ratio_range(lines: list[Line]) -> tuple[float, float]:
+    ratios = [line.result.rate / line.text.rate for line in lines if line.text]
+    return min(ratios), max(ratios)
 
 
 def _ms(value: float | None) -> str:
