@@ -11,7 +11,8 @@ itself (a self-loop) or rework into a lot made earlier (a cycle); a few receipts
 or disagree with the shipment.
 
 ``TraceGraph(seed).facts(limit)`` yields CloudEvent dicts in time order; afterwards ``lots``,
-``hubs_down`` and ``hubs_up`` name the lots the queries sample.
+``condiments``, ``flour`` (the last ones milled) and ``hubs_up`` (late products of flour) name
+the lots the queries sample.
 """
 
 from __future__ import annotations
@@ -52,10 +53,6 @@ class TraceGraph:
         self.depot: list[str] = []
         self.seq = 0
         self.clock = _START
-
-    @property
-    def hubs_down(self) -> list[str]:
-        return self.condiments + self.flour[::10]
 
     # --- facts -------------------------------------------------------------------------------
 
