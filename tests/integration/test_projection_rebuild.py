@@ -190,6 +190,15 @@ def generation_zero_leftovers(settings: ProjectionsSettings) -> list[str]:
     return tables + positions
 
 
+def generation_exists(settings: ProjectionsSettings, model: str, generation: int) -> bool:
+    if settings.persistence == "sqlite":
+        return sqlite_path(settings, model, generation).exists()
+    with psycopg.connect(host=settings.postgres_host, port=settings.postgres_port,
+                         user=settings.postgres_user, dbname=settings.postgres_dbname) as db:
+        return bool(db.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name"
+                               " = %s", (schema_name(settings, model, generation),)).fetchall())
+
+
 def test_a_rebuild_replays_into_a_fresh_generation_equal_to_the_live_one_and_goes_on_live(
         settings: ProjectionsSettings):
     history = generate()
@@ -323,6 +332,8 @@ def test_queries_answer_without_errors_or_empty_answers_while_a_rebuild_switches
         again = read_models(client)
         for name in MODELS:  # generation 1, built while facts kept coming, equals a replay
             assert again[name]["digest"] == settled[name]["digest"], name
+        assert [m for m in MODELS if generation_exists(settings, m, 1)] == []  # dropped
+        assert [m for m in MODELS if not generation_exists(settings, m, 2)] == []
 
 
 def test_only_the_district_office_may_rebuild_and_only_known_read_models(tmp_path: Path):
@@ -350,10 +361,4 @@ def test_a_failed_rebuild_leaves_the_generation_in_force_and_drops_what_it_built
     assert "never-created.foodsafety.trace.v1" in (status.error or "")
     assert status.switched_at is None
     assert generations.in_force() == {}
-    if settings.persistence == "sqlite":
-        assert not sqlite_path(settings, "trace", 1).exists()
-    else:
-        with psycopg.connect(host=settings.postgres_host, port=settings.postgres_port,
-                             user=settings.postgres_user, dbname=settings.postgres_dbname) as db:
-            assert db.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name"
-                              " = %s", (schema_name(settings, "trace", 1),)).fetchall() == []
+    assert not generation_exists(settings, "trace", 1)
