@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -49,6 +51,8 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        now = datetime.now(UTC)  # the working-day totals, once, before the first page
+        await asyncio.to_thread(deps.reference.working_days_left, now, now)
         async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
             deps.client = client
             yield

@@ -24,6 +24,8 @@ from services.workflow.rules.rulebook_loader import load_default_calendar, load_
 from services.workflow.rules.workplan_loader import load_default_plan
 
 KINDS = tuple(kind.value for kind in CaseKind)
+_EPOCH = date(2015, 1, 1)  # the oldest rule set starts here
+_MAX_DAYS = 40 * 366
 MAX_SKIPPED_SHOWN = 40
 
 
@@ -51,6 +53,7 @@ class Reference:
         self._units = {unit.id: unit for unit in plan.units}
         self.townships = tuple(unit for unit in plan.units if unit.is_division)
         self.actions = plan.actions
+        self._totals: list[int] = []  # running working-day totals from _EPOCH, by day
 
     def unit_name(self, unit_id: str | None) -> str:
         if not unit_id:
@@ -94,8 +97,25 @@ class Reference:
         return rules.code_list(list_name).codes
 
     def working_days_left(self, due: datetime, now: datetime) -> int:
-        """Working days from today to the due day (0 on the day, negative once past)."""
-        return self.calendar.working_days_between(local_date(now), local_date(due))
+        """Working days from today to the due day (0 on the day, negative once past).
+
+        The same count as ``WorkingCalendar.working_days_between``, read from running totals
+        per day so that a page of long-overdue cases does not walk years day by day.
+        """
+        return self._running_total(local_date(due)) - self._running_total(local_date(now))
+
+    def _running_total(self, day: date) -> int:
+        """Working days from ``_EPOCH`` (exclusive) up to ``day`` (inclusive)."""
+        index = (day - _EPOCH).days
+        if index < 0 or index > _MAX_DAYS:  # far outside any case: count directly
+            return self.calendar.working_days_between(_EPOCH, day)
+        totals = self._totals
+        while len(totals) <= index:
+            current = _EPOCH + timedelta(days=len(totals))
+            previous = totals[-1] if totals else 0
+            totals.append(previous + (1 if current > _EPOCH and
+                                      self.calendar.is_working_day(current) else 0))
+        return totals[index]
 
     def skipped_days(self, start: datetime, end: datetime) -> tuple[list[SkippedDay], int]:
         """Rest days (weekends, holidays) between two moments: the first few, and how many."""
