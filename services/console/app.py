@@ -38,22 +38,19 @@ def templates() -> Environment:
     return env
 
 
-def create_app(settings: ConsoleSettings) -> FastAPI:
+def create_app(settings: ConsoleSettings, *,
+               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The console; ``transport`` replaces the network to the APIs (tests only)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per API call is noise
     registry = CollectorRegistry()
-    page_seconds = Histogram("fangxin_console_page_seconds", "Server time per console page",
-                             ["page"], registry=registry,
-                             buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
-    api_seconds = Histogram("fangxin_console_api_seconds", "Time a page waited for the APIs",
-                            ["page"], registry=registry,
-                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
     deps = Deps(settings, load_reference(), Credentials.load(settings.units_file), templates())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         now = datetime.now(UTC)  # the working-day totals, once, before the first page
         await asyncio.to_thread(deps.reference.working_days_left, now, now)
-        async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
+        async with httpx.AsyncClient(timeout=settings.api_timeout_seconds,
+                                     transport=transport) as client:
             deps.client = client
             yield
             deps.client = None
@@ -61,6 +58,23 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title="fangxin console", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.registry = registry
+    _time_and_protect(app, registry)
+    _errors(app, deps)
+    _operations(app, deps, registry)
+    static = Path(str(files("services.console").joinpath("static")))
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.include_router(console_router(deps))
+    return app
+
+
+def _time_and_protect(app: FastAPI, registry: CollectorRegistry) -> None:
+    """Server time per page (metrics and a Server-Timing header) and the security headers."""
+    page_seconds = Histogram("fangxin_console_page_seconds", "Server time per console page",
+                             ["page"], registry=registry,
+                             buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
+    api_seconds = Histogram("fangxin_console_api_seconds", "Time a page waited for the APIs",
+                            ["page"], registry=registry,
+                            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
 
     @app.middleware("http")
     async def timed(request: Request,
@@ -83,6 +97,8 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
             response.headers["cache-control"] = "no-store"
         return response
 
+
+def _errors(app: FastAPI, deps: Deps) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in(_: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(f"/signin?{urlencode({'next': exc.next_path})}", 303)
@@ -100,6 +116,10 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     async def unavailable(request: Request, exc: ApiUnavailable) -> Response:
         return render(request, deps, "error.html", language(request),
                       current_user(request, deps.credentials), status=503, unavailable=str(exc))
+
+
+def _operations(app: FastAPI, deps: Deps, registry: CollectorRegistry) -> None:
+    """/health/live, /health/ready (the workflow and projections answer), /metrics."""
 
     @app.get("/health/live", include_in_schema=False)
     async def live() -> dict[str, str]:
@@ -122,8 +142,3 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
-    static = Path(str(files("services.console").joinpath("static")))
-    app.mount("/static", StaticFiles(directory=static), name="static")
-    app.include_router(console_router(deps))
-    return app
