@@ -88,9 +88,8 @@ class ProjectionMetrics:
 async def current_lag(feeder: Feeder, bootstrap: str) -> dict[tuple[str, str], int]:
     """Per read model and topic: the messages between each partition's end and the read
     model's position there (the offset after the last record it applied), now. A partition
-    may end in commit markers of transactional producers (offsets, never records): when at
-    most ``MARKER_SLACK`` offsets are left and a fetch from the position gives no record,
-    nothing is behind."""
+    may end in commit markers of transactional producers (offsets, never records): where at
+    most ``MARKER_SLACK`` offsets are left, the records among them are fetched and counted."""
     partitions = await topic_partitions(bootstrap, list(feeder.models))
 
     def positions() -> dict[tuple[str, TopicPartition], int]:
@@ -104,23 +103,39 @@ async def current_lag(feeder: Feeder, bootstrap: str) -> dict[tuple[str, str], i
     try:
         end = await consumer.end_offsets(partitions)
         at = await asyncio.to_thread(positions)
-        probes = {(tp, p) for (_, tp), p in at.items() if 0 < end[tp] - p <= MARKER_SLACK}
-        empty = {probe for probe in probes if not await _records_from(consumer, *probe)}
+        near: dict[TopicPartition, int] = {}  # partition -> lowest position close to its end
+        for (_, tp), position in at.items():
+            if 0 < end[tp] - position <= MARKER_SLACK:
+                near[tp] = min(near.get(tp, position), position)
+        records = await _offsets_after(consumer, near, end)
     finally:
         await consumer.stop()
     lag: dict[tuple[str, str], int] = {}
     for (name, tp), position in at.items():
-        behind = 0 if (tp, position) in empty else max(0, end[tp] - position)
+        behind = (sum(1 for offset in records[tp] if offset >= position) if tp in near
+                  else max(0, end[tp] - position))
         lag[(name, tp.topic)] = lag.get((name, tp.topic), 0) + behind
     return lag
 
 
-async def _records_from(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
-    """Whether a fetch of ``tp`` from ``offset`` gives a record (within half a second)."""
-    consumer.assign([tp])
-    consumer.seek(tp, offset)
-    found = await consumer.getmany(tp, timeout_ms=500, max_records=1)
-    return bool(found.get(tp))
+async def _offsets_after(consumer: AIOKafkaConsumer, start: dict[TopicPartition, int],
+                         end: dict[TopicPartition, int]) -> dict[TopicPartition, list[int]]:
+    """The offsets of the records from ``start`` to ``end`` of each partition (a few fetches:
+    a consumer does not step over trailing commit markers, so it may never reach the end)."""
+    found: dict[TopicPartition, list[int]] = {tp: [] for tp in start}
+    if not start:
+        return found
+    consumer.assign(list(start))
+    for tp, offset in start.items():
+        consumer.seek(tp, offset)
+    for _ in range(3):
+        fetched = await consumer.getmany(timeout_ms=500)
+        for tp, batch in fetched.items():
+            found[tp] += [r.offset for r in batch if r.offset < end[tp]]
+        reached = [await consumer.position(tp) >= end[tp] for tp in start]
+        if not fetched or all(reached):  # nothing more to come, or everything read
+            break
+    return found
 
 
 async def measure_lag(feeder: Feeder, bootstrap: str, gauge: Gauge) -> None:
