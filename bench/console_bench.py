@@ -40,6 +40,7 @@ from fangxin.stack import LocalStack
 
 SERVICES = ("intake", "workflow", "projections", "console")
 TARGET_MS = 200.0
+RELOAD = {"cache-control": "no-cache"}  # what a browser's hard reload sends
 TIMING = re.compile(r"app;dur=([\d.]+), api;dur=([\d.]+)")
 
 
@@ -47,6 +48,7 @@ TIMING = re.compile(r"app;dur=([\d.]+), api;dur=([\d.]+)")
 class Page:
     name: str
     paths: list[str]
+    headers: dict[str, str] = field(default_factory=dict)
     server: list[float] = field(default_factory=list)
     api: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
@@ -74,6 +76,9 @@ def pages_of(workflow: str, token: str, lot: str, entities: list[str], year: int
         Page(f"appraisal ({year}, by unit)", [f"/appraisal?period={year}&by=unit"]),
         Page(f"appraisal ({year}-Q2, by township)", [f"/appraisal?period={year}-Q2&by=township"]),
         Page(f"bulletin ({year})", [f"/bulletin?period={year}"]),
+        Page(f"appraisal ({year}, by unit), reload without cache",
+             [f"/appraisal?period={year}&by=unit"], RELOAD),
+        Page(f"bulletin ({year}), reload without cache", [f"/bulletin?period={year}"], RELOAD),
     ]
 
 
@@ -83,7 +88,7 @@ def measure(url: str, token: str, pages: list[Page], requests: int) -> None:
             paths = itertools.cycle(page.paths)
             for i in range(requests + 3):
                 started = time.perf_counter()
-                answer = client.get(next(paths))
+                answer = client.get(next(paths), headers=page.headers)
                 wall = (time.perf_counter() - started) * 1000
                 if answer.status_code != 200:
                     msg = f"{page.name}: {answer.status_code} {answer.text[:200]}"
@@ -109,7 +114,11 @@ def markdown(pages: list[Page], *, size: str, messages: int, requests: int,
         "time after 3 warm-up requests, signed in as the district office; *server* is the "
         "console's own `Server-Timing` (request in to response out, API calls included), *api* "
         "the part of it spent waiting for workflow and projections, *wall* the client's time "
-        f"on loopback. Target: server p95 < {TARGET_MS:.0f} ms.",
+        f"on loopback. Target: server p95 < {TARGET_MS:.0f} ms. The appraisal and bulletin "
+        "pages reuse the projections' answers to the same token for "
+        "`FANGXIN_ANSWER_CACHE_SECONDS` (60 s); the rows *reload without cache* send "
+        "`Cache-Control: no-cache`, as a hard reload does, and show the API's own time. "
+        "*api* adds up the calls a page makes at once, so it can exceed *server*.",
         "",
         "| page | server p50 ms | server p95 ms | server max ms | api p95 ms | wall p95 ms "
         "| p95 < 200 ms |",

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 
-from services.console.api import ApiRefusal, ApiUnavailable, Timings
+from services.console.api import AnswerCache, ApiRefusal, ApiUnavailable, Timings
 from services.console.pages import Deps, SignInRequired, console_router, language, render
 from services.console.reference import load_reference
 from services.console.session import clear_session, current_user
@@ -43,7 +43,8 @@ def create_app(settings: ConsoleSettings, *,
     """The console; ``transport`` replaces the network to the APIs (tests only)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per API call is noise
     registry = CollectorRegistry()
-    deps = Deps(settings, load_reference(), Credentials.load(settings.units_file), templates())
+    deps = Deps(settings, load_reference(), Credentials.load(settings.units_file), templates(),
+                AnswerCache(settings.answer_cache_seconds))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

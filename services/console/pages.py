@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 
-from services.console.api import Api, ApiRefusal, Timings, segment
+from services.console.api import AnswerCache, Api, ApiRefusal, Timings, segment
 from services.console.charts import bar_chart, percent
 from services.console.graph import build_graph
 from services.console.i18n import DEFAULT, HTML_LANG, LANGUAGES, pick, term, translator
@@ -61,6 +61,7 @@ class Deps:
     reference: Reference
     credentials: Credentials
     templates: Environment
+    cache: AnswerCache
     client: httpx.AsyncClient | None = None
 
     @property
@@ -114,8 +115,9 @@ def page_of(request: Request, deps: Deps) -> Page:
         raise SignInRequired(path)
     assert deps.client is not None, "the console's HTTP client starts with the app"
     timings: Timings = request.state.timings
-    return Page(request, deps, user, Api(deps.client, user.token, deps.urls, timings),
-                language(request))
+    fresh = "no-cache" in request.headers.get("cache-control", "")
+    return Page(request, deps, user, Api(deps.client, user.token, deps.urls, timings,
+                                         deps.cache, fresh), language(request))
 
 
 def safe_next(value: str | None) -> str:
@@ -154,6 +156,17 @@ def with_flash(response: Response, message: Mapping[str, str] | None) -> Respons
 def current_year(deps: Deps) -> int:
     first, last = deps.reference.plan_years()
     return max(first, min(last, datetime.now(UTC).year))
+
+
+def ranks(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Each unit's place by score, ties sharing a place (1, 1, 3), as the ranking counts."""
+    scored = sorted((r for r in rows if r.get("score") is not None),
+                    key=lambda r: -float(r["score"]))
+    found: dict[str, int] = {}
+    for i, row in enumerate(scored):
+        same = i > 0 and scored[i - 1]["score"] == row["score"]
+        found[str(row["key"])] = found[str(scored[i - 1]["key"])] if same else i + 1
+    return found
 
 
 def console_router(deps: Deps) -> APIRouter:  # noqa: PLR0915 - one page per function
@@ -305,11 +318,12 @@ def console_router(deps: Deps) -> APIRouter:  # noqa: PLR0915 - one page per fun
                                 refusal=exc)
             raise
         flagged = {m["lot_code"] for m in mismatches}
+        names = {row["entity_id"]: row.get("name") or row["entity_id"] for row in scope}
         graph = build_graph(code, up, down, scope, flagged)
         return p.render(
             "lot.html", nav="lot", code=code, root=up.get("lot") or code, graph=graph,
             groups=scope_by_township(scope), scope=scope, mismatches=mismatches,
-            quantities=quantities,
+            quantities=quantities, names=names,
             truncated=bool(up.get("next_cursor") or down.get("next_cursor")),
             up_count=len(up.get("lots", [])) - 1, down_count=len(down.get("lots", [])) - 1)
 
@@ -340,11 +354,11 @@ def console_router(deps: Deps) -> APIRouter:  # noqa: PLR0915 - one page per fun
         by = by if by in BY else "unit"
         year = int(period[:4]) if period[:4].isdigit() else current_year(deps)
         try:
-            table, coverage, summaries, ranking = await asyncio.gather(
-                p.api.get("projections", "/assessment", period=period, by=by),
-                p.api.get("projections", "/assessment/canteen-coverage", year=year),
-                p.api.get("projections", "/assessment/summaries", year=year),
-                p.api.get("projections", "/assessment/ranking", year=year))
+            answers = await asyncio.gather(
+                p.api.cached("projections", "/assessment", period=period, by=by),
+                p.api.cached("projections", "/assessment/canteen-coverage", year=year),
+                p.api.cached("projections", "/assessment/summaries", year=year))
+            table, coverage, summaries = (answer.json() for answer in answers)
         except ApiRefusal as exc:
             if exc.status != 422:
                 raise
@@ -361,15 +375,16 @@ def console_router(deps: Deps) -> APIRouter:  # noqa: PLR0915 - one page per fun
         return p.render(
             "appraisal.html", nav="appraisal", period=period, by=by, year=year, rows=table,
             coverage=coverage, chart=chart, on_time=on_time, summaries=summaries,
-            ranking=ranking, percent=percent, local=local, refusal=None)
+            ranks=ranks(table) if by == "unit" else {}, percent=percent, local=local,
+            refusal=None)
 
     @router.get("/bulletin")
     async def bulletin(request: Request, period: str = "") -> Response:
         p = page_of(request, deps)
         period = period.strip() or str(current_year(deps))
         try:
-            found = await p.api.request("GET", "projections", "/bulletin",
-                                        params={"period": period, "format": "html"})
+            found = await p.api.cached("projections", "/bulletin", period=period,
+                                       format="html")
         except ApiRefusal as exc:
             if exc.status not in (403, 422):
                 raise

@@ -21,3 +21,7 @@ class ConsoleSettings(ServiceSettings):
     page_size: int = Field(50, ge=10, le=500, description="cases per page")
     due_soon_working_days: int = Field(5, ge=1, le=30, description="'due soon' means due "
                                        "within this many working days")
+    answer_cache_seconds: float = Field(60.0, ge=0, description="how long the appraisal and "
+                                        "bulletin answers of the projections are reused for "
+                                        "the same token (0: never); a reload without cache "
+                                        "asks again")

@@ -318,3 +318,44 @@ def test_a_token_the_api_no_longer_takes_ends_the_session(client: TestClient):
     assert answer.status_code == 303
     assert answer.headers["location"] == "/signin"
     assert 'fangxin_session=""' in answer.headers["set-cookie"]
+
+
+# --- the answer cache of the slow aggregate queries ------------------------------------------
+
+def test_answers_are_reused_per_token_and_a_reload_asks_again():
+    import asyncio  # noqa: PLC0415
+
+    from services.console.api import AnswerCache, Api  # noqa: PLC0415
+
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["authorization"])
+        return httpx.Response(200, json={"n": len(calls)})
+
+    async def scenario() -> list[int]:
+        cache = AnswerCache(60)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+            def api(token: str, *, fresh: bool = False) -> Api:
+                return Api(client, token, {"projections": "http://p"}, cache=cache, fresh=fresh)
+            first, same = await asyncio.gather(  # two pages at once: one call
+                api("a").cached("projections", "/assessment", period="2024", by="unit"),
+                api("a").cached("projections", "/assessment", by="unit", period="2024"))
+            other = await api("b").cached("projections", "/assessment", period="2024",
+                                          by="unit")
+            reloaded = await api("a", fresh=True).cached("projections", "/assessment",
+                                                         period="2024", by="unit")
+            later = await api("a").cached("projections", "/assessment", period="2024",
+                                          by="unit")
+            return [r.json()["n"] for r in (first, same, other, reloaded, later)]
+
+    assert asyncio.run(scenario()) == [1, 1, 2, 3, 3]
+    assert calls == ["Bearer a", "Bearer b", "Bearer a"]
+
+
+def test_units_share_a_place_when_their_scores_tie():
+    from services.console.pages import ranks  # noqa: PLC0415
+
+    rows = [{"key": "a", "score": 80.0}, {"key": "b", "score": 100.0},
+            {"key": "c", "score": 100.0}, {"key": "d", "score": None}]
+    assert ranks(rows) == {"b": 1, "c": 1, "a": 3}
