@@ -106,6 +106,7 @@ class DeadlineView:
     extensions: int
     skipped: list[SkippedDay]
     skipped_count: int
+    counts_working_days: bool
 
 
 def _budget(t: Callable[..., str], budget: Mapping[str, Any] | None) -> str:
@@ -123,7 +124,7 @@ def deadline_views(deadlines: Mapping[str, Mapping[str, Any]], ref: Reference, l
         budget = d.get("budget") or {}
         skipped: list[SkippedDay] = []
         count = 0
-        if start and due and budget.get("unit") in ("working_days", "calendar_days"):
+        if start and due and budget.get("unit") == "working_days":  # only these skip days
             skipped, count = ref.skipped_days(start, due)
         status = str(d.get("status") or "")
         if d.get("paused_since"):
@@ -136,7 +137,8 @@ def deadline_views(deadlines: Mapping[str, Mapping[str, Any]], ref: Reference, l
             status=t(f"deadline.status.{status}") if status else "",
             status_class=status, escalated_to=ref.unit_name(d.get("escalated_to")),
             met=local(d.get("met_at")), provisional=bool(d.get("provisional")),
-            extensions=int(d.get("extensions") or 0), skipped=skipped, skipped_count=count))
+            extensions=int(d.get("extensions") or 0), skipped=skipped, skipped_count=count,
+            counts_working_days=budget.get("unit") == "working_days"))
     return found
 
 

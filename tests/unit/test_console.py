@@ -359,3 +359,19 @@ def test_units_share_a_place_when_their_scores_tie():
     rows = [{"key": "a", "score": 80.0}, {"key": "b", "score": 100.0},
             {"key": "c", "score": 100.0}, {"key": "d", "score": None}]
     assert ranks(rows) == {"b": 1, "c": 1, "a": 3}
+
+
+def test_only_working_day_deadlines_list_the_rest_days_they_skip():
+    from services.console.views import deadline_views  # noqa: PLC0415
+
+    span = {"started_at": "2024-09-30T09:00:00+08:00", "due_at": "2024-10-09T18:00:00+08:00",
+            "status": "running", "overdue": True}
+    views = deadline_views({
+        "acceptance": {**span, "budget": {"amount": 5, "unit": "working_days"}},
+        "disposal": {**span, "budget": {"amount": 9, "unit": "calendar_days"}}},
+        load_reference(), "zh", translator("zh"))
+    by_name = {v.name: v for v in views}
+    assert by_name["acceptance"].skipped_count == 7
+    assert by_name["acceptance"].status == "已逾期"
+    assert by_name["disposal"].skipped_count == 0
+    assert not by_name["disposal"].counts_working_days
