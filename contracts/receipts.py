@@ -48,6 +48,9 @@ class Receipt(BaseModel):
                                      "(kafka:<topic>:<partition>:<offset> or http:<request id>)")
     reasons: list[Reason] = Field(default_factory=list)
     processed_at: AwareDatetime
+    trace_id: str | None = Field(None, description="W3C trace id of the fact's journey (the "
+                                 "traceparent header of every record about it; see "
+                                 "contracts/tracecontext.py)")
 
 
 class DeadLetter(BaseModel):
@@ -65,3 +68,4 @@ class DeadLetter(BaseModel):
     inbound_offset: int | None = None
     reasons: list[Reason] = Field(min_length=1)
     rejected_at: AwareDatetime
+    trace_id: str | None = Field(None, description="W3C trace id, as in the receipt")

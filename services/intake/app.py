@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
@@ -20,6 +20,7 @@ from services.intake.decoding import FactDecoder
 from services.intake.dedupe import PostgresSeenStore, SeenStore, SQLiteSeenStore
 from services.intake.epcis_bridge import epcis_facts
 from services.intake.http_api import ingestion_router
+from services.intake.journal import journal
 from services.intake.metrics import IntakeMetrics
 from services.intake.producers import ProducerRegistry
 from services.intake.pump import IntakePump, PumpConfig
@@ -49,11 +50,16 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     seen = open_seen_store(settings)
     intake = Intake(FactDecoder(by_type(), max_bytes=settings.max_message_bytes), producers,
                     seen, topics, epcis_facts)
+    def observe(answers: Sequence[Answer], seconds: float, lag: dict[TopicPartition, int]
+                ) -> None:
+        metrics.batch(answers, seconds, lag)
+        journal(answers)
+
     pump = IntakePump(intake, PumpConfig(
         bootstrap=settings.kafka_bootstrap, topic=topics.inbound,
         group_id=settings.consumer_group, transactional_id=settings.transactional_id,
         max_records=settings.batch_max_records, max_message_bytes=settings.max_message_bytes,
-    ), metrics.batch)
+    ), observe)
     clients: dict[str, AIOKafkaProducer] = {}  # made in the lifespan: aiokafka needs the loop
 
     async def answer(inbound: list[Inbound]) -> list[Answer]:
@@ -64,6 +70,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                 for a in answers for p in a.publications]
         await asyncio.gather(*sent)
         metrics.answered(answers)
+        journal(answers)
 
     async def purge_forever() -> None:
         while True:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts import tracecontext
 from contracts.envelope import CloudEvent
 from contracts.receipts import Channel, DeadLetter, Reason, Receipt, ReceiptStatus
 from contracts.topics import Topics
@@ -101,9 +102,15 @@ class Intake:
 
     def _answer(self, message: Inbound, outcome: _Routed | Refused, first: dict[Key, str],
                 now: datetime) -> Answer:
+        known = outcome.envelope if isinstance(outcome, Refused) else {
+            "source": outcome.event.source, "id": outcome.event.id}
+        journey = (f"{known['source']}#{known['id']}" if known.get("source") and known.get("id")
+                   else message.position)  # unreadable: the trace of where it arrived
+        trace = tracecontext.header(journey, "intake", message.position)
         where: dict[str, Any] = {"channel": message.channel, "inbound_topic": message.topic,
                                  "inbound_partition": message.partition,
-                                 "inbound_offset": message.offset}
+                                 "inbound_offset": message.offset,
+                                 "trace_id": tracecontext.trace_id(journey)}
         if isinstance(outcome, Refused):
             env = outcome.envelope
             receipt = Receipt(status=ReceiptStatus.REJECTED, source=env.get("source"),
@@ -113,27 +120,28 @@ class Intake:
                                 original_key_base64=_b64(message.key) if message.key else None,
                                 source=env.get("source"), id=env.get("id"),
                                 reasons=outcome.reasons, rejected_at=now, **where)
-            dead = Publication(self.topics.rejected, message.key, letter.model_dump_json().encode())
-            return Answer(receipt, [dead, self._receipt(receipt)])
+            dead = Publication(self.topics.rejected, message.key, letter.model_dump_json().encode(),
+                               [trace])
+            return Answer(receipt, [dead, self._receipt(receipt, trace)])
         event = outcome.event
         first_position = first.get(_key(event), message.position)
         if first_position != message.position:
             receipt = Receipt(status=ReceiptStatus.DUPLICATE, source=event.source, id=event.id,
                               type=event.type, duplicate_of=first_position, processed_at=now,
                               **where)
-            return Answer(receipt, [self._receipt(receipt)])
+            return Answer(receipt, [self._receipt(receipt, trace)])
         facts = [Publication(topic, key.encode(), fact.model_dump_json().encode(),
                              [("message-id", f"{fact.source}#{fact.id}".encode()),
-                              ("ce_type", fact.type.encode())])
+                              ("ce_type", fact.type.encode()), trace])
                  for topic, key, fact in outcome.routes]
         receipt = Receipt(status=ReceiptStatus.ACCEPTED, source=event.source, id=event.id,
                           type=event.type, routed_to=sorted({p.topic for p in facts}),
                           facts=len(facts), processed_at=now, **where)
-        return Answer(receipt, [*facts, self._receipt(receipt)])
+        return Answer(receipt, [*facts, self._receipt(receipt, trace)])
 
-    def _receipt(self, receipt: Receipt) -> Publication:
+    def _receipt(self, receipt: Receipt, trace: tuple[str, bytes]) -> Publication:
         return Publication(self.topics.receipts, (receipt.source or "").encode(),
-                           receipt.model_dump_json().encode())
+                           receipt.model_dump_json().encode(), [trace])
 
 
 @dataclass(frozen=True)

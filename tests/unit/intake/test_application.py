@@ -6,7 +6,7 @@ import base64
 import json
 from pathlib import Path
 
-from contracts import topics
+from contracts import topics, tracecontext
 from contracts.receipts import Channel
 from services.intake.application import Answer, Inbound
 from services.intake.producers import Producer
@@ -102,3 +102,24 @@ def test_every_message_of_a_mixed_batch_gets_exactly_one_receipt(tmp_path: Path)
 
     assert statuses(answers) == ["accepted", "rejected", "duplicate", "rejected", "rejected"]
     assert all([p.topic for p in a.publications].count(topics.RECEIPTS) == 1 for a in answers)
+
+
+def traces(answer: Answer) -> set[str | None]:
+    return {tracecontext.trace_of(p.headers) for p in answer.publications}
+
+
+def test_every_record_about_a_fact_carries_the_trace_of_the_fact(tmp_path: Path):
+    raw = as_bytes(sampling_fact("S9"))
+
+    first, copy = make_intake(tmp_path).answer([at(0, raw), at(1, raw)])
+
+    journey = tracecontext.trace_id(f"{LAB}#evt-S9")
+    assert traces(first) == traces(copy) == {journey}  # the fact, its receipts: one trace
+    assert first.receipt.trace_id == copy.receipt.trace_id == journey
+
+
+def test_an_unreadable_message_is_traced_by_where_it_arrived(tmp_path: Path):
+    refused, = make_intake(tmp_path).answer([at(3, b"not json")])
+
+    assert traces(refused) == {tracecontext.trace_id("kafka:in:0:3")}
+    assert refused.receipt.trace_id == tracecontext.trace_id("kafka:in:0:3")
