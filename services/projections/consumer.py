@@ -21,6 +21,7 @@ from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import BaseModel, ValidationError
 
+from contracts import tracecontext
 from contracts.cases import CaseEvent
 from contracts.envelope import CloudEvent
 from contracts.receipts import Reason
@@ -29,6 +30,7 @@ from services.platform.deadletters import dead_letter
 from services.platform.kafka import record_position_name
 
 log = logging.getLogger("fangxin.projections.consumer")
+journey = logging.getLogger("fangxin.projections.journey")  # DEBUG: a line per applied event
 Event = CloudEvent | CaseEvent
 Parsed = list[tuple[Any, Event | None]]  # (Kafka record, its event; None if unusable)
 GapReporter = Callable[[str, int, int], None]
@@ -51,6 +53,13 @@ def parse(kind: type[BaseModel], value: bytes | None) -> Event | ValidationError
         return kind.model_validate_json(value or b"")  # type: ignore[return-value]
     except ValidationError as exc:
         return exc
+
+
+def trace_of_event(event: Event) -> str | None:
+    """The W3C trace id of the fact behind an event (see contracts/tracecontext.py)."""
+    if isinstance(event, CaseEvent):
+        return tracecontext.trace_id(event.fact_id) if event.fact_id else None
+    return tracecontext.trace_id(f"{event.source}#{event.id}")
 
 
 def written_in_transactions(topics: Topics, topic: str) -> bool:
@@ -125,6 +134,11 @@ class Feeder:
                       markers=written_in_transactions(self.topics, topic))
         if events is not None:
             self.on_applied(model.name, events)
+            if journey.isEnabledFor(logging.DEBUG):
+                for event in events:
+                    journey.debug("applied", extra={"read_model": model.name,
+                                                    "trace_id": trace_of_event(event),
+                                                    "type": event.type})
 
     async def _parse(self, topic: str, record: Any) -> Event | None:
         kind = event_kind(self.topics, topic)
