@@ -228,3 +228,28 @@ def test_pages_carry_their_server_time_and_no_foreign_asset(stack: LocalStack, u
     assert re.match(r"app;dur=[\d.]+, api;dur=[\d.]+", answer.headers["server-timing"])
     assert "default-src 'none'" in answer.headers["content-security-policy"]
     assert not re.search(r"(src|href)=\"(https?:)?//", answer.text)
+
+
+def test_a_township_sees_what_the_apis_let_it_see(browser: Browser, stack: LocalStack,
+                                                  url: str, token: str):
+    tokens = local_tokens(stack.state_dir)
+    other = httpx.get(f"{stack.services['workflow'].url}/cases",
+                      params={"township": "township:水稻乡", "limit": 1},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    assert other, "the smoke set has cases in 水稻乡"
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, url, tokens["township:北郊乡"])
+    expect(page.locator("header .unit")).to_contain_text("北郊乡")
+    page.goto(f"{url}/cases?view=open")
+    townships = page.locator("table.cases tbody tr td:nth-child(5)").all_inner_texts()
+    assert townships, "北郊乡 has open cases"
+    assert set(townships) <= {"北郊乡", ""}
+
+    page.goto(f"{url}/cases/{other[0]['case_id']}")
+    expect(page.get_by_role("alert")).to_contain_text("not_authorized")
+    page.goto(f"{url}/appraisal?period=2024")
+    expect(page.locator("#bulletin-link")).to_have_count(0)
+    page.goto(f"{url}/bulletin?period=2024")
+    expect(page.get_by_role("alert")).to_contain_text("the bulletin is for the district office")
+    context.close()
