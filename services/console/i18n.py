@@ -49,7 +49,7 @@ _ZH: dict[str, str] = {
     "case.submit": "提交", "case.done": "已办理：{command}。",
     "case.refused": "未能办理：{message}",
     "case.extend": "延长时限", "case.extend.deadline": "时限",
-    "case.extend.approval": "批准文号",
+    "case.extend.approval": "批准文号", "case.pause.kind": "中止事由",
     "deadline.name": "时限", "deadline.budget": "期限", "deadline.started": "起算",
     "deadline.due": "届满", "deadline.status": "状态", "deadline.skips": "跳过的休息日",
     "deadline.escalated": "升级至", "deadline.met": "完成于",
@@ -166,7 +166,7 @@ _EN: dict[str, str] = {
     "case.reason.choose": "Choose a reason", "case.submit": "Submit",
     "case.done": "Done: {command}.", "case.refused": "Refused: {message}",
     "case.extend": "Extend a deadline", "case.extend.deadline": "Deadline",
-    "case.extend.approval": "Approval reference",
+    "case.extend.approval": "Approval reference", "case.pause.kind": "Why the clock stops",
     "deadline.name": "Deadline", "deadline.budget": "Limit", "deadline.started": "Started",
     "deadline.due": "Due", "deadline.status": "Status", "deadline.skips": "Rest days skipped",
     "deadline.escalated": "Escalated to", "deadline.met": "Met at",
@@ -300,6 +300,8 @@ _ZH_TERMS: dict[str, str] = {
     "dl.risk_control": "风险控制", "dl.termination_notice": "终止调解告知",
     "dl.verification": "核查", "dl.summary_due": "年度总结报送",
     "dl.refusal_notice": "不予受理告知",
+    # pauses a deadline's clock does not count
+    "pause.testing": "检验、检测、鉴定期间", "pause.recusal": "回避申请期间",
     # holidays (chinese-calendar's names)
     "holiday.New Year's Day": "元旦", "holiday.Spring Festival": "春节",
     "holiday.Tomb-sweeping Day": "清明节", "holiday.Labour Day": "劳动节",
@@ -325,7 +327,7 @@ def _term_en(key: str) -> str | None:
     if found is not None:
         return found
     prefix, _, name = key.partition(".")
-    if prefix in {"cmd", "arg", "state", "dl", "ekind", "result"}:
+    if prefix in {"cmd", "arg", "state", "dl", "ekind", "result", "pause"}:
         return name.replace("_", " ")
     if prefix == "holiday":
         return name

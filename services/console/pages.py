@@ -284,6 +284,9 @@ def console_router(deps: Deps) -> APIRouter:  # noqa: PLR0915 - one page per fun
         if command == "extend_deadline":
             body.update(deadline=form.get("deadline") or None,
                         approval_ref=form.get("approval_ref") or None)
+        elif command in ("pause_clock", "resume_clock"):
+            body.update(deadline=form.get("deadline") or None,
+                        reason=form.get("reason") or None)
         else:
             body.update(reason=form.get("reason") or None,
                         args={k[4:]: v.strip() for k, v in form.items()

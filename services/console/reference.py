@@ -96,6 +96,14 @@ class Reference:
             return ()
         return rules.code_list(list_name).codes
 
+    def pause_kinds(self, rule_set: str | None, deadline: str) -> tuple[str, ...]:
+        """The pauses a deadline's clock does not count (e.g. testing time), by its rule."""
+        try:
+            rules = self.rulebook.by_id(rule_set or "")
+            return tuple(sorted(rules.deadline_rule(deadline).excludes))
+        except LookupError:
+            return ()
+
     def working_days_left(self, due: datetime, now: datetime) -> int:
         """Working days from today to the due day (0 on the day, negative once past).
 

@@ -191,6 +191,8 @@ def _reason_labels(case: Mapping[str, Any], ref: Reference) -> dict[str, str]:
 class ActForm:
     commands: list[CommandForm]
     extendable: list[str] = field(default_factory=list)
+    pausable: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # name, kinds
+    resumable: list[str] = field(default_factory=list)
 
 
 def act_form(case: Mapping[str, Any], ref: Reference) -> ActForm:
@@ -199,10 +201,15 @@ def act_form(case: Mapping[str, Any], ref: Reference) -> ActForm:
     machine = ref.machine(kind)
     running = [name for name, d in (case.get("deadlines") or {}).items()
                if d.get("status") == "running"]
-    extendable = sorted(n for n in running if machine and n in machine.extendable)
-    if case.get("closed_at"):
-        extendable = []
-    return ActForm(commands, extendable)
+    if case.get("closed_at") or machine is None:
+        return ActForm(commands)
+    deadlines = case.get("deadlines") or {}
+    extendable = sorted(n for n in running if n in machine.extendable)
+    clocks = [n for n in running if n in machine.pausable]
+    pausable = [(n, ref.pause_kinds(deadlines[n].get("rule_set") or rule_set, n))
+                for n in clocks if not deadlines[n].get("paused_since")]
+    resumable = [n for n in clocks if deadlines[n].get("paused_since")]
+    return ActForm(commands, extendable, [(n, k) for n, k in pausable if k], resumable)
 
 
 @dataclass(frozen=True)

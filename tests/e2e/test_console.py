@@ -156,6 +156,15 @@ def test_a_stale_form_shows_the_apis_refusal(page: Page, url: str):
     expect(other.locator("#refusal")).to_contain_text("is not allowed while case")
     expect(other.locator("#case-state")).to_have_text("调解中")
 
+    # mediation's clock stops for testing time (Order 20 Art. 20), then runs again
+    page.locator("form[data-command=pause_clock] select").select_option("testing")
+    page.locator("form[data-command=pause_clock] button").click()
+    expect(page.locator("tr[data-deadline=mediation] .status")).to_have_text("已中止计时")
+    expect(page.locator("#timeline li").first).to_contain_text("中止计时 · 调解")
+    page.locator("form[data-command=resume_clock] button").click()
+    expect(page.locator("tr[data-deadline=mediation] .status")).not_to_have_text("已中止计时")
+    expect(page.locator("#timeline li").first).to_contain_text("恢复计时 · 调解")
+
 
 def test_the_traced_lot_is_drawn_with_its_farm_lots_and_recall_scope(page: Page, url: str,
                                                                      smoke: Dataset):

@@ -101,7 +101,7 @@ def test_bars_scale_to_the_value_and_the_target_line_sits_at_90_percent():
 
 def test_both_languages_have_every_page_message():
     page_keys = {k for k in MESSAGES["zh"] if k.split(".")[0] not in
-                 {"kind", "cmd", "arg", "state", "dl", "holiday", "ekind", "result"}}
+                 {"kind", "cmd", "arg", "state", "dl", "holiday", "ekind", "result", "pause"}}
     assert page_keys == set(MESSAGES["en"]) - {k for k in MESSAGES["en"] if k.startswith("kind.")}
     assert translator("en")("cases.left.days", n=3) == "3 working days left"
     assert translator("zh")("cases.left.days", n=3) == "剩 3 个工作日"
@@ -375,3 +375,21 @@ def test_only_working_day_deadlines_list_the_rest_days_they_skip():
     assert by_name["acceptance"].status == "已逾期"
     assert by_name["disposal"].skipped_count == 0
     assert not by_name["disposal"].counts_working_days
+
+
+def test_a_mediation_clock_may_stop_for_the_pauses_its_rule_does_not_count():
+    from services.console.views import act_form  # noqa: PLC0415
+
+    running = {"status": "running", "rule_set": "complaints/samr-order-20-2022"}
+    case = {"kind": "CP", "rule_set": "complaints/samr-order-20-2022", "closed_at": None,
+            "available_commands": ["record_agreement", "terminate_mediation"],
+            "deadlines": {"mediation": running}}
+    form = act_form(case, load_reference())
+    assert form.pausable == [("mediation", ("recusal", "testing"))]
+    assert form.resumable == []
+    assert [c.command for c in form.commands] == ["record_agreement", "terminate_mediation"]
+    assert len(form.commands[1].reasons) == 7  # Order 20 Art. 21's termination grounds
+
+    paused = {**case, "deadlines": {"mediation": {**running, "paused_since": "2024-01-02"}}}
+    assert act_form(paused, load_reference()).resumable == ["mediation"]
+    assert act_form({**case, "closed_at": "2024-02-01"}, load_reference()).pausable == []
