@@ -16,21 +16,29 @@ def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
     router = APIRouter(tags=["cases"])
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
+    def scope(caller: Caller) -> str | None:
+        """None for those who see every case; else the unit whose cases the caller sees."""
+        return None if caller.sees_everything else caller.unit
+
     @router.get("/cases/summary", summary="Cases per kind (open, closed, overdue while open, "
-                "escalations) and per state")
+                "escalations) and per state, of the cases the caller may see")
     def case_summary(caller: Authenticated) -> dict[str, list[dict[str, Any]]]:
-        return view.summary()
+        return view.summary(scope(caller))
 
     @router.get("/cases/{case_id}", summary="A case as the read model has it")
     def get_case(case_id: str, caller: Authenticated) -> dict[str, Any]:
         case = view.case(case_id)
         if case is None:
             raise ApiError(404, "case_not_found", f"no case {case_id!r} in the read model")
+        unit = scope(caller)
+        if unit is not None and unit not in case["owners"]:
+            raise ApiError(403, "not_authorized", f"unit {unit!r} does not own {case_id}")
         return case
 
-    @router.get("/cases", summary="Cases in the read model")
+    @router.get("/cases", summary="Cases in the read model (a unit: its own; the district "
+                "office and auditors: all)")
     def list_cases(caller: Authenticated, kind: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
-        return view.cases(kind, limit)
+        return view.cases(kind, limit, scope(caller))
 
     return router

@@ -21,7 +21,7 @@ _CREATE = (
     "CREATE TABLE IF NOT EXISTS {s}case_summary ("
     " case_id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,"
     " version INTEGER NOT NULL, entity_id TEXT, opened_at TEXT, last_event TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL, details TEXT NOT NULL)",
+    " updated_at TEXT NOT NULL, details TEXT NOT NULL, owners TEXT NOT NULL DEFAULT '')",
     "CREATE TABLE IF NOT EXISTS {s}case_timeline ("
     " case_id TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,"
     " occurred_at TEXT NOT NULL, fact_id TEXT, data TEXT NOT NULL,"
@@ -29,9 +29,9 @@ _CREATE = (
 )
 _UPSERT_SUMMARY = (
     "INSERT INTO {s}case_summary (case_id, kind, state, version, entity_id, opened_at,"
-    " last_event, updated_at, details)"
+    " last_event, updated_at, details, owners)"
     " VALUES (%(case_id)s, %(kind)s, COALESCE(%(state)s, 'open'), %(version)s, %(entity_id)s,"
-    " %(opened_at)s, %(type)s, %(occurred_at)s, %(details)s)"
+    " %(opened_at)s, %(type)s, %(occurred_at)s, %(details)s, %(owners)s)"
     " ON CONFLICT (case_id) DO UPDATE SET"
     " state = CASE WHEN %(state)s IS NULL THEN {s}case_summary.state ELSE excluded.state END,"
     " version = excluded.version,"
@@ -46,7 +46,9 @@ _INSERT_TIMELINE = (
 _SELECT_SUMMARY = "SELECT * FROM {s}case_summary WHERE case_id = %(case_id)s"
 _SELECT_TIMELINE = ("SELECT * FROM {s}case_timeline WHERE case_id = %(case_id)s"
                     " ORDER BY version")
+# every query of cases takes %(owner)s: None for every case, else a unit's LIKE pattern
 _LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR kind = %(kind)s)"
+         " AND (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
          " ORDER BY case_id LIMIT %(limit)s")
 
 # Per kind: cases, closed, open with an overdue deadline, escalations (overdue deadlines sent up).
@@ -54,24 +56,42 @@ _LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR
 # times); here timers fire on the clock, so a replay of old facts sees them fire before the fact
 # that closes the case arrives.
 _SUMMARY = (
-    "SELECT s.kind AS kind, COUNT(*) AS cases,"
-    " SUM(CASE WHEN s.state = 'closed' THEN 1 ELSE 0 END) AS closed,"
-    " SUM(CASE WHEN s.state <> 'closed' AND o.overdue IS NOT NULL THEN 1 ELSE 0 END) AS overdue,"
+    "SELECT kind, COUNT(*) AS cases,"
+    " SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END) AS closed,"
+    " SUM(CASE WHEN state <> 'closed' AND o.overdue IS NOT NULL THEN 1 ELSE 0 END) AS overdue,"
     " SUM(COALESCE(o.escalated, 0)) AS escalations"
-    " FROM {s}case_summary s LEFT JOIN ("
+    " FROM {s}case_summary LEFT JOIN ("
     "  SELECT case_id, COUNT(*) AS overdue,"
     "  SUM(CASE WHEN data LIKE %(escalated)s THEN 1 ELSE 0 END) AS escalated"
     "  FROM {s}case_timeline WHERE type = 'deadline.overdue' GROUP BY case_id"
-    " ) o ON o.case_id = s.case_id GROUP BY s.kind ORDER BY s.kind"
+    " ) o ON o.case_id = {s}case_summary.case_id"
+    " WHERE (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
+    " GROUP BY kind ORDER BY kind"
 )
 _STATES = ("SELECT kind, state, COUNT(*) AS cases FROM {s}case_summary"
+           " WHERE (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
            " GROUP BY kind, state ORDER BY kind, state")
 _ESCALATED = '%"escalated_to": "%'  # data is JSON with sorted keys and default separators
+
+
+def owners_of(data: dict[str, Any]) -> str:
+    """The units a case belongs to (lead, co-units, township), as ``,a,b,`` for LIKE."""
+    assignment = data.get("assignment") or {}
+    found = {assignment.get("lead"), *(assignment.get("co_units") or ()),
+             assignment.get("township_unit")}
+    units = sorted(unit for unit in found if unit)
+    return f",{','.join(units)}," if units else ""
+
+
+def owner_pattern(unit: str | None) -> str | None:
+    """The LIKE pattern of one unit's cases; None for every case."""
+    return None if unit is None else f"%,{unit},%"
 
 
 def _row_params(event: CaseEvent) -> dict[str, Any]:
     details = event.data.get("details", {})
     return {
+        "owners": owners_of(event.data),
         "case_id": event.case_id, "kind": event.kind, "version": event.version,
         "state": event.data.get("state"), "type": event.type,
         "entity_id": event.data.get("entity_id"), "opened_at": event.data.get("opened_at"),
@@ -83,6 +103,8 @@ def _row_params(event: CaseEvent) -> dict[str, Any]:
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
+    if "owners" in out:
+        out["owners"] = [unit for unit in out["owners"].split(",") if unit]
     for key in ("details", "data"):
         if key in out:
             out[key] = json.loads(out[key])
@@ -94,8 +116,9 @@ class CaseView(Protocol):
 
     def apply(self, events: Sequence[CaseEvent], tracking: Tracking) -> None: ...
     def case(self, case_id: str) -> dict[str, Any] | None: ...
-    def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]: ...
-    def summary(self) -> dict[str, list[dict[str, Any]]]: ...
+    def cases(self, kind: str | None, limit: int, unit: str | None = None
+              ) -> list[dict[str, Any]]: ...
+    def summary(self, unit: str | None = None) -> dict[str, list[dict[str, Any]]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def digest(self) -> str: ...
 
@@ -143,22 +166,26 @@ class _CaseQueries(TableDigest):
             timeline = [_decode(dict(r)) for r in curs.fetchall()]
         return {**_decode(dict(row)), "timeline": timeline}
 
-    def cases(self, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    def cases(self, kind: str | None, limit: int, unit: str | None = None
+              ) -> list[dict[str, Any]]:
+        """Cases of one kind (or all), only ``unit``'s when given."""
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self.sql.list, {"kind": kind, "limit": limit})
+            curs.execute(self.sql.list, {"kind": kind, "limit": limit,
+                                         "owner": owner_pattern(unit)})
             return [_decode(dict(r)) for r in curs.fetchall()]
 
-    def summary(self) -> dict[str, list[dict[str, Any]]]:
+    def summary(self, unit: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Cases per kind (closed, overdue while open, escalations) and per state.
 
         Every overdue deadline is escalated (its event names where it went); a case counts as
         overdue while it is open and one of its deadlines has passed.
         """
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self.sql.summary, {"escalated": _ESCALATED})
+            owner = owner_pattern(unit)
+            curs.execute(self.sql.summary, {"escalated": _ESCALATED, "owner": owner})
             kinds = [{k: (int(v) if k != "kind" else v) for k, v in dict(r).items()}
                      for r in curs.fetchall()]
-            curs.execute(self.sql.states)
+            curs.execute(self.sql.states, {"owner": owner})
             states = [dict(r) for r in curs.fetchall()]
         for row in kinds:
             row["open"] = row["cases"] - row["closed"]

@@ -98,6 +98,15 @@ def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipel
     assert len(opened) == 1  # timers may have fired meanwhile: the sample is from 2023
     _, history = pipeline.workflow.get_json("/cases/SD-E2E-2", pipeline.office_token)
     assert [e["type"] for e in history["history"]].count("case.opened") == 1  # type: ignore[index]
+    owners = set(case["owners"])  # type: ignore[index]
+    assert set(pipeline.tokens) - owners - {"district-food-safety-office", "auditor"}
+    for unit, token in pipeline.tokens.items():  # the read model scopes as the workflow does
+        sees_all = unit in {"district-food-safety-office", "auditor"}
+        status, _ = pipeline.projections.get_json("/cases/SD-E2E-2", token)
+        _, listed = pipeline.projections.get_json("/cases?kind=SD", token)
+        visible = sees_all or unit in owners
+        assert status == (200 if visible else 403), unit
+        assert [c["case_id"] for c in listed] == (["SD-E2E-2"] if visible else []), unit  # type: ignore[union-attr,index]
 
 
 def _case(pipeline: Pipeline, case_id: str) -> dict | None:

@@ -99,3 +99,34 @@ def test_the_summary_counts_open_closed_overdue_and_escalations_per_kind(view: C
                                    "escalations": 1, "open": 2}]
     assert summary["by_state"] == [{"kind": "SD", "state": "closed", "cases": 2},
                                    {"kind": "SD", "state": "open", "cases": 2}]
+
+
+def assigned(case_id: str, lead: str, township: str | None = None) -> CaseEvent:
+    return CaseEvent(event_id=f"{case_id}:1", case_id=case_id, kind=case_id[:2],
+                     type="case.opened", version=1,
+                     occurred_at=datetime(2023, 6, 12, 2, tzinfo=UTC),
+                     data={"state": "open", "assignment": {
+                         "lead": lead, "co_units": ["food-safety-office"],
+                         "township_unit": township}})
+
+
+def test_a_unit_sees_only_the_cases_it_owns_or_co_owns(view: CaseView):
+    projection = CaseProjection(view)
+    for position, event in enumerate([
+            assigned("SD-1", "market-regulation", "township:北郊乡"),
+            assigned("CP-2", "market-regulation", "township:水稻乡"),
+            assigned("RC-3", "health", "township:北郊乡")], start=1):
+        projection.process_event(event, Tracking("kafka:ev:0", position))
+
+    def ids(unit: str | None) -> list[str]:
+        return [c["case_id"] for c in view.cases(None, 100, unit)]
+
+    assert ids(None) == ["CP-2", "RC-3", "SD-1"]
+    assert ids("township:北郊乡") == ["RC-3", "SD-1"]
+    assert ids("market-regulation") == ["CP-2", "SD-1"]
+    assert ids("food-safety-office") == ["CP-2", "RC-3", "SD-1"]  # a co-unit of each
+    assert ids("education") == []
+    assert [r["kind"] for r in view.summary("health")["by_kind"]] == ["RC"]
+    case = view.case("SD-1")
+    assert case is not None
+    assert case["owners"] == ["food-safety-office", "market-regulation", "township:北郊乡"]
