@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python -m bench.intake_bench
 	$(BIN)/python -m bench.workflow_bench
 	$(BIN)/python -m bench.projections_bench
+	$(BIN)/python -m bench.console_bench
 
 metrics-catalogue: $(STAMP)  # rewrite the metrics section of docs/operations.md from the code
 	$(BIN)/python -m fangxin.metrics_catalogue

@@ -1,5 +1,6 @@
-"""A real Prometheus (Debian's package) scrapes the three running services with the config from
-deploy/prometheus/ and its alert rules, and sees the pipeline's counters move."""
+"""A real Prometheus (Debian's package) scrapes the three running services and a console in front
+of them with the config from deploy/prometheus/ (every job it names) and its alert rules, and sees
+the pipeline's counters and the console's page time move."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
+from fangxin.local.kafka import free_port
 from fangxin.local.prometheus import PrometheusServer, PrometheusStartError
+from fangxin.local.services import ServiceProcess, ServiceStartError
 from tests.e2e.conftest import Pipeline, pipeline  # noqa: F401  (the fixture, shared)
 from tests.e2e.test_skeleton_path import eventually, publish
 from tests.factories import as_bytes, sampling_fact
@@ -20,11 +24,28 @@ ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts
 
 
 @pytest.fixture
-def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[PrometheusServer]:  # noqa: F811
-    """Prometheus on loopback scraping the pipeline's services every second; it fails, never
-    skips, when it cannot start."""
+def console(pipeline: Pipeline, tmp_path: Path) -> Iterator[ServiceProcess]:  # noqa: F811
+    """The console as a process, calling the pipeline's workflow and projections (it needs no
+    Kafka and no database); the template scrapes it, so it runs here too."""
+    env = {"FANGXIN_WORKFLOW_URL": pipeline.workflow.url,
+           "FANGXIN_PROJECTIONS_URL": pipeline.projections.url}
+    service = ServiceProcess("console", free_port(), env, tmp_path / "logs").start()
+    try:
+        service.wait_ready(60)
+    except ServiceStartError as exc:
+        service.stop()
+        pytest.fail(str(exc), pytrace=False)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def prometheus(pipeline: Pipeline, console: ServiceProcess,  # noqa: F811
+               tmp_path: Path) -> Iterator[PrometheusServer]:
+    """Prometheus on loopback scraping the pipeline's services and the console every second; it
+    fails, never skips, when it cannot start."""
     targets = {service.name: [f"127.0.0.1:{service.port}"]
-               for service in (pipeline.intake, pipeline.workflow, pipeline.projections)}
+               for service in (pipeline.intake, pipeline.workflow, pipeline.projections, console)}
     server = PrometheusServer(targets, tmp_path / "prometheus")
     try:
         server.start()
@@ -45,10 +66,16 @@ def _at_least(prometheus: PrometheusServer, expr: str, wanted: float) -> Callabl
 
 
 def test_prometheus_sees_the_pipeline_counters_move_and_evaluates_the_alerts(
-        pipeline: Pipeline, prometheus: PrometheusServer):  # noqa: F811
-    jobs = {"intake", "workflow", "projections"}
+        pipeline: Pipeline, console: ServiceProcess,  # noqa: F811
+        prometheus: PrometheusServer):
+    jobs = {"intake", "workflow", "projections", "console"}
     eventually(lambda: {r["metric"]["job"] for r in prometheus.query("up == 1")} == jobs,
-               what="all three services scraped and up")
+               what="all three services and the console scraped and up")
+    for _ in range(2):
+        assert httpx.get(f"{console.url}/signin", timeout=10).status_code == 200
+    eventually(_at_least(prometheus, 'sum(fangxin_console_page_seconds_count{job="console", '
+                                     'page="/signin"})', 2),
+               what="the console's page time, labelled by its route")
     accepted = 'sum(fangxin_intake_messages_total{status="accepted"})'
     assert prometheus.scalar(accepted) is None  # nothing answered yet: no series
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from fangxin import metrics_catalogue as mc
+from fangxin.local.prometheus import TEMPLATE
 
 DASHBOARDS = sorted((Path(__file__).resolve().parents[2] / "deploy" / "grafana" /
                      "dashboards").glob("*.json"))
@@ -63,4 +66,16 @@ def test_the_dashboard_covers_health_and_the_business_pulse():
             "fangxin_projections_consumer_lag_messages", "fangxin_workflow_relay_lag_events",
             "fangxin_workflow_cases_opened_total", "fangxin_workflow_overdue_cases",
             "fangxin_projections_query_duration_seconds_bucket",
-            "fangxin_projections_facts_applied_total"} <= used
+            "fangxin_projections_facts_applied_total",
+            "fangxin_console_page_seconds_bucket"} <= used
+
+
+def test_the_services_up_panel_shows_every_scraped_job():
+    dashboard = json.loads(DASHBOARDS[0].read_text(encoding="utf-8"))
+    (panel,) = [p for p in _panels(dashboard) if p["title"] == "Services up"]
+    scraped = {job["job_name"] for job in yaml.safe_load(TEMPLATE.read_text())["scrape_configs"]}
+
+    (target,) = panel["targets"]
+    shown = re.fullmatch(r'up\{job=~"([a-z|]+)"\}', target["expr"])
+    assert shown is not None, target["expr"]
+    assert set(shown.group(1).split("|")) == scraped

@@ -1,6 +1,7 @@
 """deploy/compose.yaml, deploy/k8s/ and the Dockerfile, checked against the code (Docker does not
 run here): every FANGXIN_* variable is a setting of the service it is given to and its value
-validates, every port and path is the one the service serves, topic partitions cover replicas."""
+validates, every port and path is the one the service serves, the console's API addresses are
+the workflow's and the projections' own, topic partitions cover replicas."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from contracts import topics as t
 from fangxin.local.kafka import kafka_version
 from fangxin.metrics_catalogue import build_app, close_app
+from services.console.settings import ConsoleSettings
 from services.intake.settings import IntakeSettings
 from services.platform.settings import ServiceSettings
 from services.projections.settings import ProjectionsSettings
@@ -27,10 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
 SETTINGS: dict[str, type[ServiceSettings]] = {
-    "intake": IntakeSettings, "workflow": WorkflowSettings, "projections": ProjectionsSettings}
+    "intake": IntakeSettings, "workflow": WorkflowSettings, "projections": ProjectionsSettings,
+    "console": ConsoleSettings}
+# The services on Kafka and PostgreSQL; the console uses neither, only the two APIs below.
+PIPELINE = ("intake", "workflow", "projections")
+CONSOLE_APIS = {"workflow_url": "workflow", "projections_url": "projections"}
 # What each service subscribes to (services/*/app.py, pump.py): one replica per partition.
 CONSUMES = {"intake": [t.INBOUND], "workflow": [t.SUPERVISION, t.WORKFLOW_COMMANDS],
-            "projections": [t.SUPERVISION, t.TRACE, t.WORKFLOW_EVENTS]}
+            "projections": [t.SUPERVISION, t.TRACE, t.WORKFLOW_EVENTS], "console": []}
 PLACEHOLDER = re.compile(r"\$\{[A-Z_]+(?::[?-][^}]*)?\}")
 
 
@@ -75,6 +82,25 @@ def _validated(service: str, env: dict[str, str]) -> ServiceSettings:
         pytest.fail(f"{service}: {exc}")
 
 
+def _default_port(service: str) -> int:
+    port: int = SETTINGS[service].model_fields["http_port"].default
+    return port
+
+
+def _api_targets(settings: ServiceSettings) -> dict[str, tuple[str, int]]:
+    """Host and port of each API the console calls, read off its validated settings."""
+    assert isinstance(settings, ConsoleSettings)
+    found = {}
+    for field, service in CONSOLE_APIS.items():
+        url = urlsplit(getattr(settings, field))
+        assert url.scheme == "http", f"{field}: {url.geturl()}"
+        assert url.path in {"", "/"}, f"{field}: {url.geturl()}"
+        assert url.hostname is not None, f"{field}: {url.geturl()}"
+        assert url.port is not None, f"{field}: {url.geturl()}"
+        found[service] = (url.hostname, url.port)
+    return found
+
+
 def _created_topics(script: str) -> dict[str, int]:
     calls = [shlex.split(line) for line in script.splitlines()
              if line.strip().startswith("create ")]
@@ -88,14 +114,14 @@ def test_compose_runs_kafka_postgres_the_services_prometheus_and_grafana():
     services = _compose()["services"]
 
     assert set(services) == {"kafka", "topics", "postgres", "intake", "workflow", "projections",
-                             "prometheus", "grafana"}
+                             "console", "prometheus", "grafana"}
     assert services["kafka"]["image"] == f"apache/kafka:{kafka_version()}"
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     assert services["topics"]["image"] == services["kafka"]["image"]
 
 
-@pytest.mark.parametrize("service", list(SETTINGS))
+@pytest.mark.parametrize("service", PIPELINE)
 def test_compose_gives_each_service_only_its_settings_and_serves_the_right_port(service, routes):
     compose = _compose()
     spec = compose["services"][service]
@@ -117,6 +143,31 @@ def test_compose_gives_each_service_only_its_settings_and_serves_the_right_port(
     assert {"kafka", "postgres", "topics"} <= set(spec["depends_on"])
     assert f"CREATE DATABASE {settings.postgres_dbname} " in (
         compose["configs"]["databases"]["content"])
+    for secret in spec.get("secrets", []):
+        assert f"/run/secrets/{secret}" in env.values()
+
+
+def test_compose_runs_the_console_on_its_port_against_the_two_apis_in_the_network(routes):
+    compose = _compose()
+    spec = compose["services"]["console"]
+    env = {k: str(v) for k, v in spec["environment"].items()}
+
+    settings = _validated("console", env)
+
+    assert spec["command"] == ["services.console"]
+    assert settings.http_port == _default_port("console")
+    assert spec["ports"] == [f"{settings.http_port}:{settings.http_port}"]
+    assert settings.http_host == "0.0.0.0"
+    for service, (host, port) in _api_targets(settings).items():
+        assert host == service, "the API is called by its Compose service name"
+        assert compose["services"][service]["environment"]["FANGXIN_HTTP_PORT"] == str(port)
+        assert port == _default_port(service)
+        assert spec["depends_on"][service] == {"condition": "service_healthy"}
+    assert not [k for k in env if k.startswith(("FANGXIN_KAFKA", "FANGXIN_POSTGRES"))]
+    assert set(spec["depends_on"]) == set(CONSOLE_APIS.values())
+    check = " ".join(spec["healthcheck"]["test"])
+    assert "/health/ready" in check
+    assert {"/health/ready", "/health/live", "/metrics"} <= routes["console"]
     for secret in spec.get("secrets", []):
         assert f"/run/secrets/{secret}" in env.values()
 
@@ -177,7 +228,8 @@ def test_kustomization_lists_every_manifest():
     assert sorted(kustomization["resources"]) == sorted(
         p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
     kinds = sorted(d["kind"] for d in _k8s())
-    assert kinds == sorted(["Namespace", "ConfigMap", "Job", *["Deployment", "Service"] * 3])
+    assert kinds == sorted(["Namespace", "ConfigMap", "Job",
+                            *["Deployment", "Service"] * len(SETTINGS)])
 
 
 def _config_map() -> dict[str, str]:
@@ -210,7 +262,7 @@ def test_each_deployment_runs_its_service_with_its_settings_probes_and_resources
     assert container["args"] == [f"services.{service}"]
     (port,) = container["ports"]
     assert port == {"name": "http", "containerPort": settings.http_port}
-    assert settings.http_port == SETTINGS[service].model_fields["http_port"].default
+    assert settings.http_port == _default_port(service)
     assert settings.http_host == "0.0.0.0"
     assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
@@ -227,6 +279,19 @@ def test_each_deployment_runs_its_service_with_its_settings_probes_and_resources
         if value.startswith("/etc/fangxin/"):
             (mount,) = [n for n, path in mounts.items() if value.startswith(path + "/")]
             assert "secret" in volumes[mount]
+
+
+def test_the_console_deployment_calls_the_apis_by_their_services_and_ports():
+    (container,) = _containers(_deployments()["console"])
+    settings = _validated("console", _container_env(container))
+    services = {d["metadata"]["name"]: d for d in _k8s() if d["kind"] == "Service"}
+
+    for service, (host, port) in _api_targets(settings).items():
+        assert host in {service, f"{service}.fangxin", f"{service}.fangxin.svc"}, host
+        (exposed,) = services[service]["spec"]["ports"]
+        assert exposed["port"] == port == _default_port(service)
+    assert isinstance(settings, ConsoleSettings)
+    assert settings.cookie_secure, "in the cluster the console is served behind TLS"
 
 
 def test_secrets_come_from_kubernetes_secrets_never_from_the_config_map():
@@ -294,7 +359,8 @@ def test_the_dockerfile_runs_each_service_from_the_source_tree():
     known = {f"FANGXIN_{name.upper()}" for name in ServiceSettings.model_fields}
     assert set(env) <= known
     ports = {int(p) for p in re.search(r"^EXPOSE (.+)$", text, re.MULTILINE)[1].split()}
-    assert ports == {s.model_fields["http_port"].default for s in SETTINGS.values()}
+    # EXPOSE only documents; Compose and the Deployments publish each port themselves.
+    assert {_default_port(s) for s in PIPELINE} <= ports <= {_default_port(s) for s in SETTINGS}
     assert "USER 10001" in text
     for deployment in _deployments().values():
         assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 10001
@@ -304,5 +370,6 @@ def test_the_deployment_guide_names_what_the_manifests_need():
     doc = (ROOT / "docs" / "deployment.md").read_text()
 
     for name in ("fangxin-secrets", "fangxin-units", "fangxin-producers", "postgres-password",
-                 "cipher-key", "FANGXIN_CIPHER_KEY", "deploy/compose.yaml", "kubectl apply -k"):
+                 "cipher-key", "FANGXIN_CIPHER_KEY", "deploy/compose.yaml", "kubectl apply -k",
+                 "FANGXIN_COOKIE_SECURE"):
         assert name in doc, name

@@ -21,7 +21,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 ALERTS = DEPLOY / "alerts.yml"
 RULE_TESTS = (DEPLOY / "alerts_test.yml", DEPLOY / "alerts_long_test.yml")
 DEPLOYMENT_DOC = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
-SERVICE_JOBS = {"intake", "workflow", "projections"}
+SERVICE_JOBS = {"intake", "workflow", "projections", "console"}
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_promql_names_are_read_from_expressions():
 
 def test_the_config_scrapes_one_job_per_service_and_loads_the_alerts():
     config = yaml.safe_load(TEMPLATE.read_text())
-    ports = {"intake": 8001, "workflow": 8002, "projections": 8003}
+    ports = {"intake": 8001, "workflow": 8002, "projections": 8003, "console": 8004}
 
     assert {job["job_name"] for job in config["scrape_configs"]} == SERVICE_JOBS
     for job in config["scrape_configs"]:
@@ -116,7 +116,7 @@ def test_the_config_scrapes_one_job_per_service_and_loads_the_alerts():
 
 def test_the_rendered_config_points_at_the_given_targets(promtool, tmp_path: Path):
     targets = {"intake": ["127.0.0.1:1"], "workflow": ["127.0.0.1:2"],
-               "projections": ["127.0.0.1:3"]}
+               "projections": ["127.0.0.1:3"], "console": ["127.0.0.1:4"]}
 
     config = render_config(targets, interval="2s")
 

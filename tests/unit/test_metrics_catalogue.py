@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from fangxin import metrics_catalogue as mc
@@ -36,6 +37,23 @@ def test_the_catalogue_lists_each_services_own_metrics_with_labels(entries):
                                    for s in ("bucket", "sum", "count"))
     assert ("workflow", "faststream_received_processed_messages_total") in by_name
     assert "fangxin_intake_consumer_lag_messages" in mc.series_names(entries)
+    page = by_name[("console", "fangxin_console_page_seconds")]
+    assert (page.type, page.labels) == ("histogram", ("page",))
+
+
+def test_the_console_labels_a_page_by_its_route_template_never_by_its_path(tmp_path: Path):
+    app = mc.build_app("console", tmp_path)  # no lifespan: these pages call no API
+    client = TestClient(app)
+
+    assert client.get("/lang/en", follow_redirects=False).status_code == 303
+    assert client.get("/lang/zh", follow_redirects=False).status_code == 303
+    assert client.get("/no/such/page").status_code == 404
+    exposed = client.get("/metrics").text
+
+    assert 'fangxin_console_page_seconds_count{page="/lang/{code}"} 2.0' in exposed
+    assert 'fangxin_console_page_seconds_count{page="other"} 1.0' in exposed
+    assert "/lang/en" not in exposed
+    assert "/no/such/page" not in exposed
 
 
 def test_every_metric_keeps_the_naming_conventions(entries):
