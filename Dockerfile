@@ -1,5 +1,5 @@
-# One image for the three services: `docker build -t fangxin .`, then run
-#   python -m services.intake | services.workflow | services.projections   (the CMD picks one)
+# One image for the four services: `docker build -t fangxin .`, then run
+#   python -m services.intake | services.workflow | services.projections | services.console
 # Configuration is FANGXIN_* environment only (docs/operations.md, docs/deployment.md).
 # The source tree is kept as it is in the repository: the services read their data files
 # (contracts/*.json, services/workflow/rules/) relative to their own modules.
@@ -27,6 +27,6 @@ COPY --chown=root:root fangxin /app/fangxin
 COPY --chown=root:root deploy/local/producers.json /app/deploy/local/producers.json
 WORKDIR /app
 USER 10001
-EXPOSE 8001 8002 8003
+EXPOSE 8001 8002 8003 8004
 ENTRYPOINT ["python", "-m"]
 CMD ["services.intake"]
