@@ -86,7 +86,7 @@ def _time_and_protect(app: FastAPI, registry: CollectorRegistry) -> None:
         total = time.perf_counter() - started
         route = request.scope.get("route")
         page = getattr(route, "path", "other")
-        if not page.startswith(("/static", "/health", "/metrics")):
+        if not request.url.path.startswith(("/static/", "/health/", "/metrics")):
             page_seconds.labels(page).observe(total)
             api_seconds.labels(page).observe(timings.seconds)
         response.headers["server-timing"] = (f"app;dur={total * 1000:.1f}, "
