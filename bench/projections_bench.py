@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -47,6 +48,7 @@ from aiokafka import AIOKafkaProducer
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 
 from bench.harness import (
+    PERFORMANCE_MD,
     Context,
     Result,
     Sample,
@@ -513,20 +515,49 @@ def main() -> None:
                            "unpacking, self-loops and cycles, missing and short receipts")
         lines += [f"- **{key}**: {value}" for key, value in env.items()]
         dbs = Databases(server)
+        parts = kept_parts(env) if set(args.only) != set(PARTS) else {}
         if "rebuild" in args.only:
             results = run_rebuilds(dbs, args.facts, args.batch, args.repeat)
-            lines += ["", *rebuild_markdown(results, args.facts, args.batch, args.repeat)]
+            parts["rebuild"] = rebuild_markdown(results, args.facts, args.batch, args.repeat)
         if "queries" in args.only:
             result = run_case("queries", queries, dbs.context(args.movements, args.queries))
             assert isinstance(result.sample, QuerySample)
-            lines += ["", *query_markdown(result.sample, args.movements)]
+            parts["queries"] = query_markdown(result.sample, args.movements)
         if "e2e" in args.only:
-            lines += ["", *e2e_markdown(end_to_end(server, args.seconds, args.rate), args.rate)]
+            parts["e2e"] = e2e_markdown(end_to_end(server, args.seconds, args.rate), args.rate)
+    for name in PARTS:
+        if name in parts:
+            lines += ["", *parts[name]]
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
         update_section(NAME, text)
 
+
+PARTS = {"rebuild": "### Rebuild", "queries": "### Queries", "e2e": "### End to end"}
+
+
+def kept_parts(env: dict[str, str]) -> dict[str, list[str]]:
+    """The subsections of the section as it stands, for a run of some parts only; each kept
+    one says which run it comes from."""
+    found = re.search(f"<!-- bench:{NAME}:start -->(.*?)<!-- bench:{NAME}:end -->",
+                      PERFORMANCE_MD.read_text(), re.DOTALL)
+    if not found:
+        return {}
+    old = found.group(1)
+    when = {key: m.group(1) if (m := re.search(rf"\*\*{key}\*\*: (.+)", old)) else "?"
+            for key in ("date", "load average at start")}
+    kept = {}
+    for block in re.split(r"\n(?=### )", old.strip()):
+        for name, heading in PARTS.items():
+            if block.startswith(heading):
+                lines = block.rstrip().splitlines()
+                note = (f"_Kept from the run of {when['date']} (load average at start "
+                        f"{when['load average at start']}), not rerun on "
+                        f"{env['date']}._")
+                kept[name] = [lines[0], "", note, *lines[1:]] if "_Kept from" not in block \
+                    else lines
+    return kept
 
 if __name__ == "__main__":
     main()
