@@ -27,6 +27,7 @@ from services.workflow.followers import (
 from services.workflow.http_api import calendar_router, case_router
 from services.workflow.leader import FileLeaderLock, LeaderLock, PostgresLeaderLock
 from services.workflow.metrics import WorkflowMetrics
+from services.workflow.public_events import traceparent_of
 from services.workflow.relay import OutboxRelay
 from services.workflow.settings import WorkflowSettings
 
@@ -49,7 +50,9 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
 
     async def publish(events: Sequence[CaseEvent]) -> None:
         sent = [await broker.publish(e, topics.workflow_events, key=e.case_id.encode(),
-                                     headers={"message-id": e.event_id}, no_confirm=True)
+                                     headers={"message-id": e.event_id,
+                                              "traceparent": traceparent_of(e)},
+                                     no_confirm=True)
                 for e in events]
         await asyncio.gather(*sent)
         metrics.published(events)

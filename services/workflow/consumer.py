@@ -6,22 +6,25 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker, KafkaMessage
 
+from contracts import tracecontext
 from contracts.receipts import Reason
 from contracts.topics import Topics
 from services.platform.deadletters import dead_letter
 from services.platform.kafka import record_position_name
 from services.workflow.application import Message, Workflow
+from services.workflow.decisions import Decision
 from services.workflow.errors import UnusableFactError
 from services.workflow.metrics import WorkflowMetrics
 from services.workflow.translate import command_from, commands_for, message_id, read_fact
 
 log = logging.getLogger("fangxin.workflow.consumer")
+journey = logging.getLogger("fangxin.workflow.journey")
 Translate = Callable[[bytes | None], Message]
 
 
@@ -33,6 +36,20 @@ def fact_messages(raw: bytes | None) -> Message:
 def command_messages(raw: bytes | None) -> Message:
     command = command_from(raw)
     return command.message_id, [command]
+
+
+def journal(messages: Sequence[Message], decisions: Sequence[Decision]) -> None:
+    """A line per decided message under its fact's W3C trace id: refusals at INFO, the rest
+    at DEBUG (``grep <trace id>`` follows a fact through every service)."""
+    detailed = journey.isEnabledFor(logging.DEBUG)
+    for (mid, _), decision in zip(messages, decisions, strict=True):
+        if decision.code is None and not detailed:
+            continue
+        journey.log(logging.DEBUG if decision.code is None else logging.INFO,
+                    f"message {decision.outcome.value}",
+                    extra={"trace_id": tracecontext.trace_id(mid),
+                           "message_id": mid, "case_id": decision.case_id,
+                           "code": decision.code})
 
 
 class BatchHandler:
@@ -77,6 +94,7 @@ class BatchHandler:
         decisions = await asyncio.to_thread(self.workflow.handle, messages, Tracking(name, last))
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self.metrics.decided(topic.rsplit(".", 2)[-2], decisions)
+        journal(messages, decisions)
 
     async def _translate(self, record: Any, translate: Translate) -> Message | None:
         try:

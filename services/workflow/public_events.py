@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from contracts import tracecontext
 from contracts.cases import CaseEvent
 from services.workflow.domain.cases import Case
 
@@ -57,3 +58,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def trace_id_of(event: CaseEvent) -> str:
+    """The W3C trace id of a case event: the fact that caused it (contracts/tracecontext.py);
+    an event no fact caused (a timer) joins the trace of its case."""
+    return tracecontext.trace_id(event.fact_id or f"case#{event.case_id}")
+
+
+def traceparent_of(event: CaseEvent) -> str:
+    """The ``traceparent`` header of a case event the relay publishes."""
+    return tracecontext.traceparent(trace_id_of(event),
+                                    tracecontext.span_id("workflow", event.event_id))

@@ -48,6 +48,7 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
               "FANGXIN_POSTGRES_PORT": str(postgres.port),
               "FANGXIN_POSTGRES_USER": postgres.user,
               "FANGXIN_PRODUCERS_FILE": str(producers_file.path),
+              "FANGXIN_LOG_LEVEL": "DEBUG",  # a line per message: a fact's journey is greppable
               **ensure_local_secrets(tmp_path)}
     services = {}
     for name in ("intake", "workflow", "projections"):

@@ -12,6 +12,7 @@ from typing import TypeVar
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from contracts import tracecontext
 from tests.e2e.conftest import Pipeline
 from tests.factories import as_bytes, sampling_fact
 
@@ -112,3 +113,32 @@ def test_the_same_fact_twice_opens_one_case_and_bad_input_is_dead_lettered(pipel
 def _case(pipeline: Pipeline, case_id: str) -> dict | None:
     status, body = pipeline.projections.get_json(f"/cases/{case_id}", pipeline.office_token)
     return body if status == 200 else None  # type: ignore[return-value]
+
+
+def test_one_grep_of_the_trace_id_follows_a_fact_through_every_service(pipeline: Pipeline):
+    fact = sampling_fact("E2E-3")
+    trace = tracecontext.trace_id(f"{fact['source']}#{fact['id']}")
+
+    asyncio.run(publish(pipeline.bootstrap, pipeline.topics.inbound, as_bytes(fact)))
+
+    receipts = [json.loads(v) for v in asyncio.run(
+        read_all(pipeline.bootstrap, pipeline.topics.receipts, 1))]
+    assert [r["trace_id"] for r in receipts] == [trace]  # the producer learns it
+    for service in (pipeline.intake, pipeline.workflow, pipeline.projections):
+        eventually(lambda service=service: trace in service.log_path.read_text(),
+                   what=f"{service.name} logs trace {trace}")
+    eventually(lambda: _case(pipeline, "SD-E2E-3"), what="SD-E2E-3 in projections")
+    eventually(lambda: trace in {tracecontext.trace_of(h) for h in asyncio.run(  # case events
+        read_headers(pipeline.bootstrap, pipeline.topics.workflow_events))},  # carry it too
+        what="the case events' traceparent")
+
+
+async def read_headers(bootstrap: str, topic: str) -> list[list[tuple[str, bytes]]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=5000)
+        return [list(r.headers) for records in batch.values() for r in records]
+    finally:
+        await consumer.stop()
