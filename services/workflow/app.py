@@ -65,7 +65,7 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
                                               lambda kind: metrics.timers.labels(kind).inc()),
                          settings.timer_poll_seconds)
 
-    gauges = PollingLoop("gauges", lambda: metrics.refresh(index.counts()), 5.0)
+    gauges = PollingLoop("gauges", lambda: metrics.refresh(index.counts_by_lead()), 5.0)
     summaries = PollingLoop("annual summaries", annual_summaries_step(workflow),
                             settings.annual_summary_poll_seconds)
 

@@ -47,9 +47,9 @@ _DUE_TIMERS = ("SELECT case_id, deadline, kind FROM {s}wf_timers WHERE at <= %(n
                " ORDER BY at LIMIT %(limit)s")
 _PROVISIONAL = ("SELECT DISTINCT case_id FROM {s}wf_timers WHERE provisional = 1"
                 " AND at >= %(start)s AND at < %(end)s")
-_COUNTS = ("SELECT SUM(1 - closed) AS open,"
+_COUNTS = ("SELECT lead, SUM(1 - closed) AS open,"
            " SUM(CASE WHEN overdue > 0 AND closed = 0 THEN 1 ELSE 0 END) AS overdue"
-           " FROM {s}wf_cases")
+           " FROM {s}wf_cases GROUP BY lead")
 
 
 def stamp(moment: datetime) -> str:
@@ -133,10 +133,17 @@ class CaseIndex:
 
     def counts(self) -> dict[str, int]:
         """Open cases and open cases with an overdue deadline (for the metrics)."""
+        by_lead = self.counts_by_lead()
+        return {"open": sum(o for o, _ in by_lead.values()),
+                "overdue": sum(d for _, d in by_lead.values())}
+
+    def counts_by_lead(self) -> dict[str, tuple[int, int]]:
+        """Per lead unit ('' when none): (open cases, open cases with an overdue deadline)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.sql["counts"])
-            row = curs.fetchone()
-        return {"open": int(row["open"] or 0), "overdue": int(row["overdue"] or 0)}
+            rows = curs.fetchall()
+        return {str(r["lead"] or ""): (int(r["open"] or 0), int(r["overdue"] or 0))
+                for r in rows}
 
     def _search_sql(self, q: CaseQuery) -> tuple[str, dict[str, Any]]:
         prefix = f'"{self.datastore.schema}".' if self.postgres else ""

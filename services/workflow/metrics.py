@@ -26,6 +26,12 @@ class WorkflowMetrics:
                                 registry=registry)
         self.overdue_cases = Gauge("fangxin_workflow_overdue_cases", "Open cases with an "
                                    "overdue deadline", registry=registry)
+        self.lead_open_cases = Gauge("fangxin_workflow_lead_open_cases", "Cases not closed, "
+                                     "by lead unit of the work plan", ["lead"],
+                                     registry=registry)
+        self.lead_overdue_cases = Gauge("fangxin_workflow_lead_overdue_cases", "Open cases "
+                                        "with an overdue deadline, by lead unit of the work "
+                                        "plan", ["lead"], registry=registry)
         self.batch_seconds = Histogram(
             "fangxin_workflow_batch_seconds", "Time to decide and record one batch",
             registry=registry, buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5,
@@ -33,10 +39,14 @@ class WorkflowMetrics:
         self.relay_lag = Gauge("fangxin_workflow_relay_lag_events", "Stored events not yet "
                                "relayed to Kafka", registry=registry)
 
-    def refresh(self, counts: dict[str, int]) -> int:
-        """Set the case gauges from the index; returns 0 so a polling loop waits."""
-        self.open_cases.set(counts["open"])
-        self.overdue_cases.set(counts["overdue"])
+    def refresh(self, by_lead: dict[str, tuple[int, int]]) -> int:
+        """Set the case gauges from the index's counts per lead unit (a bounded set: the work
+        plan's units); returns 0 so a polling loop waits."""
+        self.open_cases.set(sum(open_ for open_, _ in by_lead.values()))
+        self.overdue_cases.set(sum(overdue for _, overdue in by_lead.values()))
+        for lead, (open_, overdue) in by_lead.items():
+            self.lead_open_cases.labels(lead).set(open_)
+            self.lead_overdue_cases.labels(lead).set(overdue)
         return 0
 
     def decided(self, topic: str, decisions: Sequence[Decision]) -> None:

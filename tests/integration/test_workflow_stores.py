@@ -52,6 +52,12 @@ def test_the_case_index_rewrites_the_rows_and_timers_of_touched_cases(store_env)
     assert not any(t[0] == "CP-IDX-1" and t[1] == "acceptance" for t in index.due_timers(NOW))
     assert any(t[0] == "SD-IDX-2" for t in index.due_timers(NOW))
     assert index.position() == app.recorder.max_notification_id()
+    by_lead = index.counts_by_lead()
+    leads = {rows["CP-IDX-1"]["lead"], rows["SD-IDX-2"]["lead"]}
+    assert set(by_lead) == {str(lead or "") for lead in leads}
+    assert sum(o for o, _ in by_lead.values()) == 2  # both open
+    assert by_lead[str(rows["CP-IDX-1"]["lead"] or "")][1] >= 1  # the complaint is overdue
+    assert index.counts() == {"open": 2, "overdue": 1}
     app.close()
 
 
