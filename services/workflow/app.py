@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaMessage
@@ -65,7 +66,8 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
                                               lambda kind: metrics.timers.labels(kind).inc()),
                          settings.timer_poll_seconds)
 
-    gauges = PollingLoop("gauges", lambda: metrics.refresh(index.counts_by_lead()), 5.0)
+    gauges = PollingLoop("gauges", lambda: metrics.refresh(
+        index.counts_by_lead(), index.due_count(datetime.now(UTC))), 5.0)
     summaries = PollingLoop("annual summaries", annual_summaries_step(workflow),
                             settings.annual_summary_poll_seconds)
 

@@ -47,6 +47,7 @@ _DUE_TIMERS = ("SELECT case_id, deadline, kind FROM {s}wf_timers WHERE at <= %(n
                " ORDER BY at LIMIT %(limit)s")
 _PROVISIONAL = ("SELECT DISTINCT case_id FROM {s}wf_timers WHERE provisional = 1"
                 " AND at >= %(start)s AND at < %(end)s")
+_DUE_COUNT = "SELECT COUNT(*) AS due FROM {s}wf_timers WHERE at <= %(now)s"
 _COUNTS = ("SELECT lead, SUM(1 - closed) AS open,"
            " SUM(CASE WHEN overdue > 0 AND closed = 0 THEN 1 ELSE 0 END) AS overdue"
            " FROM {s}wf_cases GROUP BY lead")
@@ -83,7 +84,8 @@ class CaseIndex:
         self.sql = {name: dialect(text, schema_prefix=prefix, sqlite=not postgres)
                     for name, text in {
             "upsert": _UPSERT, "delete_timers": _DELETE_TIMERS, "insert_timer": _INSERT_TIMER,
-            "due": _DUE_TIMERS, "provisional": _PROVISIONAL, "counts": _COUNTS}.items()}
+            "due": _DUE_TIMERS, "provisional": _PROVISIONAL, "counts": _COUNTS,
+            "due_count": _DUE_COUNT}.items()}
         with datastore.transaction(commit=True) as curs:
             for ddl in _DDL:
                 curs.execute(dialect(ddl, schema_prefix=prefix, sqlite=not postgres))
@@ -136,6 +138,14 @@ class CaseIndex:
         by_lead = self.counts_by_lead()
         return {"open": sum(o for o, _ in by_lead.values()),
                 "overdue": sum(d for _, d in by_lead.values())}
+
+    def due_count(self, now: datetime) -> int:
+        """Timers whose moment has passed and that have not fired yet (0 when the timer loop
+        keeps up; a number that stays up means it does not)."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql["due_count"], {"now": stamp(now)})
+            row = curs.fetchone()
+        return int(row["due"] or 0)
 
     def counts_by_lead(self) -> dict[str, tuple[int, int]]:
         """Per lead unit ('' when none): (open cases, open cases with an overdue deadline)."""

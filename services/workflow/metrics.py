@@ -26,6 +26,8 @@ class WorkflowMetrics:
                                 registry=registry)
         self.overdue_cases = Gauge("fangxin_workflow_overdue_cases", "Open cases with an "
                                    "overdue deadline", registry=registry)
+        self.due_timers = Gauge("fangxin_workflow_due_timers", "Deadline timers whose moment "
+                                "has passed and that have not fired yet", registry=registry)
         self.lead_open_cases = Gauge("fangxin_workflow_lead_open_cases", "Cases not closed, "
                                      "by lead unit of the work plan", ["lead"],
                                      registry=registry)
@@ -39,11 +41,12 @@ class WorkflowMetrics:
         self.relay_lag = Gauge("fangxin_workflow_relay_lag_events", "Stored events not yet "
                                "relayed to Kafka", registry=registry)
 
-    def refresh(self, by_lead: dict[str, tuple[int, int]]) -> int:
+    def refresh(self, by_lead: dict[str, tuple[int, int]], due_timers: int) -> int:
         """Set the case gauges from the index's counts per lead unit (a bounded set: the work
         plan's units); returns 0 so a polling loop waits."""
         self.open_cases.set(sum(open_ for open_, _ in by_lead.values()))
         self.overdue_cases.set(sum(overdue for _, overdue in by_lead.values()))
+        self.due_timers.set(due_timers)
         for lead, (open_, overdue) in by_lead.items():
             self.lead_open_cases.labels(lead).set(open_)
             self.lead_overdue_cases.labels(lead).set(overdue)

@@ -58,6 +58,7 @@ def test_the_case_index_rewrites_the_rows_and_timers_of_touched_cases(store_env)
     assert sum(o for o, _ in by_lead.values()) == 2  # both open
     assert by_lead[str(rows["CP-IDX-1"]["lead"] or "")][1] >= 1  # the complaint is overdue
     assert index.counts() == {"open": 2, "overdue": 1}
+    assert index.due_count(NOW) == len(index.due_timers(NOW)) > 0  # the SD's, not yet fired
     app.close()
 
 
