@@ -77,7 +77,9 @@ class CatchUp:
         groups = self.groups
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                  enable_auto_commit=False, isolation_level="read_committed")
+                                  enable_auto_commit=False, isolation_level="read_committed",
+                                  auto_offset_reset="earliest")  # if a reset beats a seek,
+        # it can only make a partition look behind, never caught up
         await admin.start()
         await reader.start()
         try:
