@@ -34,7 +34,6 @@ from rich.console import Console
 from bench.harness import update_section
 from fangxin.demo import OFFICE, Run, run_pipeline
 from fangxin.generator import generate
-from fangxin.local.kafka import free_port
 from fangxin.local.secrets import local_tokens
 from fangxin.stack import LocalStack
 
@@ -144,8 +143,7 @@ def main() -> None:
     traced = dataset.truth.traced_lot
     assert traced is not None
     with tempfile.TemporaryDirectory(prefix="console-bench-") as state:
-        stack = LocalStack(Path(state), kafka_port=free_port(),
-                           ports={name: free_port() for name in SERVICES})
+        stack = LocalStack.on_free_ports(Path(state))
         run = Run(dataset=dataset)
         try:
             print(f"running {len(dataset.messages):,} messages through the stack")

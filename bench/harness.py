@@ -248,6 +248,29 @@ def update_section(name: str, block: str, path: Path = PERFORMANCE_MD) -> None:
     path.write_text(text)
 
 
+def uscc_codes(count: int) -> list[str]:
+    """Made-up unified social credit codes of Longting businesses, valid (GB 32100 check
+    character) and deterministic: the workloads' business ids."""
+    from contracts.identifiers import USCC_CHARSET, uscc_check_character  # noqa: PLC0415
+
+    codes = []
+    for n in range(count):
+        body = f"9141020{2 + n % 7}MA" + "".join(USCC_CHARSET[(n >> (5 * i)) % 31]
+                                                for i in range(7))
+        codes.append(body + uscc_check_character(body))
+    return codes
+
+
+def publish_report(name: str, report: Report, *, write: bool, started: float) -> None:
+    """Print a benchmark's section, write it into docs/performance.md unless told not to, and
+    say how long the whole run took (``started``: ``time.monotonic()`` at its start)."""
+    block = report.markdown()
+    print(block)
+    if write:
+        update_section(name, block)
+    print(f"done in {time.monotonic() - started:.0f}s")
+
+
 async def _warm_group_coordinator(bootstrap: str) -> None:
     """Make the broker create ``__consumer_offsets`` now, not inside a timed case."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

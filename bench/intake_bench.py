@@ -54,14 +54,16 @@ from bench.harness import (
     Sample,
     environment,
     local_broker,
+    publish_report,
     run_case,
-    update_section,
+    uscc_codes,
 )
 from contracts.topics import Topics
 from fangxin.local.kafka import create_topics
 
 NAME = "intake"
 FACT_TYPE = "foodsafety.sampling.reported"
+ENTITIES = 5000  # businesses the lab results name
 LAB_SOURCES = tuple(f"urn:fangxin:lab:{name}" for name in ("kaifeng", "zhengzhou", "luoyang"))
 DUPLICATE_SHARE = 0.02
 MALFORMED_SHARE = 0.01
@@ -101,18 +103,6 @@ _PRODUCTS = (("韭菜", "蔬菜", "腐霉利", "≤0.2"), ("豇豆", "蔬菜", "
              ("猪肉", "畜禽肉及副产品", "克伦特罗", "不得检出"),
              ("芹菜", "蔬菜", "毒死蜱", "≤0.05"), ("大米", "粮食加工品", "镉(以Cd计)", "≤0.2"))
 _LABS = ("开封市食品药品检验所", "河南省食品检验研究院", "龙亭区食品快检中心")
-
-
-def entities(count: int = 5000) -> list[str]:
-    """Valid unified social credit codes of businesses in Longting District and around."""
-    from contracts.identifiers import USCC_CHARSET, uscc_check_character  # noqa: PLC0415
-
-    codes = []
-    for n in range(count):
-        body = f"9141020{2 + n % 7}MA" + "".join(USCC_CHARSET[(n >> (5 * i)) % 31]
-                                                for i in range(7))
-        codes.append(body + uscc_check_character(body))
-    return codes
 
 
 def sampling_event(seq: int, rng: random.Random, entity: str, *,
@@ -166,7 +156,7 @@ def workload(messages: int, seed: int = 7) -> tuple[list[tuple[bytes, bytes]], E
     duplicate, the copy of a malformed one is rejected again.
     """
     rng = random.Random(seed)
-    codes = entities()
+    codes = uscc_codes(ENTITIES)
     out: list[tuple[bytes, bytes, bool]] = []  # key, value, valid
     for seq in range(messages):
         roll = rng.random()
@@ -643,11 +633,7 @@ def main() -> None:
     started = time.monotonic()
     report = run(Settings(args.messages, args.partitions, args.max_records,
                           args.intake_max_records, args.repeats, not args.no_gc_variant))
-    block = report.markdown()
-    print(block)
-    if not args.no_write:
-        update_section(NAME, block)
-    print(f"done in {time.monotonic() - started:.0f}s")
+    publish_report(NAME, report, write=not args.no_write, started=started)
 
 
 if __name__ == "__main__":

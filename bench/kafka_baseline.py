@@ -28,8 +28,8 @@ from bench.harness import (
     environment,
     local_broker,
     make_message,
+    publish_report,
     run_case,
-    update_section,
 )
 from fangxin.local.kafka import create_topics
 
@@ -230,11 +230,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     report = run(args.messages, args.size, args.partitions, args.roundtrip, args.rate)
-    block = report.markdown()
-    print(block)
-    if not args.no_write:
-        update_section(NAME, block)
-    print(f"done in {time.monotonic() - started:.0f}s")
+    publish_report(NAME, report, write=not args.no_write, started=started)
 
 
 if __name__ == "__main__":

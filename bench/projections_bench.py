@@ -62,7 +62,8 @@ from bench.workflow_bench import postgres_version
 from contracts.envelope import CloudEvent
 from contracts.topics import Topics
 from fangxin.local.kafka import create_topics
-from fangxin.local.postgres import PostgresServer, free_port
+from fangxin.local.postgres import PostgresServer
+from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets
 from fangxin.local.services import ServiceProcess
 from services.projections.settings import ProjectionsSettings

@@ -58,9 +58,8 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 
-from bench.harness import Context, Result, Sample, run_case, update_section
+from bench.harness import Context, Result, Sample, run_case, update_section, uscc_codes
 from contracts.envelope import CloudEvent
-from contracts.identifiers import USCC_CHARSET, uscc_check_character
 from fangxin.local.postgres import PostgresServer
 from services.workflow.application import Message, Workflow
 from services.workflow.case_index import CaseIndex, _row, _timers, stamp
@@ -81,16 +80,6 @@ _PROGRAMS = ("supervisory", "supervisory", "risk_monitoring", "evaluation")
 _EPOCH = datetime(2025, 1, 6, 8, tzinfo=UTC)  # chinese-calendar knows 2025 and 2026
 
 # --- the workload ----------------------------------------------------------------------------
-
-
-def entities(count: int = ENTITIES) -> list[str]:
-    """Valid unified social credit codes (GB 32100 check character) of made-up businesses."""
-    codes = []
-    for n in range(count):
-        body = f"9141020{2 + n % 7}MA" + "".join(USCC_CHARSET[(n >> (5 * i)) % 31]
-                                                for i in range(7))
-        codes.append(body + uscc_check_character(body))
-    return codes
 
 
 def _cloud_event(fact_type: str, event_id: str, data: dict[str, Any]) -> CloudEvent:
@@ -184,7 +173,7 @@ def opened_payloads(kind: str = "fields", count: int = 50) -> list[dict[str, Any
     same size, compressible alike, but cheaper to encode).
     """
     app = Workflow(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    codes = entities()
+    codes = uscc_codes(ENTITIES)
     app.handle(messages(registrations(codes)), Tracking("bench", 1))
     app.handle(messages(facts(count, codes, seed=99)), Tracking("bench", 2))
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -234,7 +223,7 @@ async def raw_saves(ctx: Context) -> Sample:
 async def workflow_handle(ctx: Context) -> Sample:
     """``ctx.messages`` facts in batches of ``ctx.size``; counts the committed case events."""
     app = Workflow(env=ctx.options)
-    codes = entities()
+    codes = uscc_codes(ENTITIES)
     offsets = itertools.count(1)
     for batch in batches(messages(registrations(codes)), 500):  # not timed
         app.handle(batch, Tracking("kafka:bench:0", next(offsets)))
@@ -277,7 +266,7 @@ class Timing:
 def template_cases() -> list[Case]:
     """Open cases of the workload, as the workflow made them (POPO, not timed)."""
     app = Workflow(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    codes = entities()
+    codes = uscc_codes(ENTITIES)
     app.handle(messages(registrations(codes)), Tracking("bench", 1))
     work = facts(40, codes, seed=98)
     app.handle(messages(work), Tracking("bench", 2))

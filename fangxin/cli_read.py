@@ -16,7 +16,7 @@ from rich.table import Table
 
 from fangxin.local.secrets import local_tokens
 from fangxin.local.services import SERVICES
-from fangxin.report import Report, ReportError, client, render_appraisal, render_trace
+from fangxin.report import Client, Report, ReportError, render_appraisal, render_trace
 
 console = Console()
 cases_app = typer.Typer(help="Cases (案件) as the workflow holds them.")
@@ -42,7 +42,7 @@ def _token(token: str, state_dir: Path) -> str:
 
 def _get(service: str, url: str, token: str, path: str, **params: Any) -> Any:
     try:
-        return client(url or _url(service), token).json(path, **params)
+        return Client(url or _url(service), token).json(path, **params)
     except (ReportError, OSError) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None

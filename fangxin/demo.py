@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -94,10 +93,6 @@ def run_pipeline(console: Console, stack: LocalStack, dataset: Dataset, run: Run
     return run.report
 
 
-def truth_of(dataset: Dataset) -> dict[str, Any]:
-    return asdict(dataset.truth)
-
-
 def print_timings(console: Console, run: Run) -> None:
     table = Table(title="Time per stage")
     table.add_column("stage")
@@ -117,6 +112,6 @@ def demo(console: Console, stack: LocalStack, *, seed: int, size: str | int) -> 
         run.dataset = generate(seed=seed, size=size)
     console.print(f"{len(run.dataset.messages):,} messages generated (seed {seed}, {size})")
     report = run_pipeline(console, stack, run.dataset, run)
-    render(console, report, truth_of(run.dataset))
+    render(console, report, asdict(run.dataset.truth))
     print_timings(console, run)
     return run

@@ -60,10 +60,6 @@ class Client:
         return answer.json()
 
 
-def client(base: str, token: str) -> Client:
-    return Client(base, token)
-
-
 def receipts_from_metrics(exposition: str) -> tuple[dict[str, int], dict[str, int]]:
     """Receipts by status and rejections by first reason, from intake's counters."""
     statuses: Counter[str] = Counter()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
+from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets
 from fangxin.local.services import SERVICES, ServiceProcess
 
@@ -27,6 +29,14 @@ class LocalStack:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     kafka: KafkaServer | None = None
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))  # HTTP, per service
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, services: Iterable[str] = tuple(SERVICES)
+                      ) -> LocalStack:
+        """A stack of ``services`` whose broker and HTTP ports are free loopback ports (tests,
+        benchmarks: beside anything else running on the machine)."""
+        return cls(state_dir, kafka_port=free_port(),
+                   ports={name: free_port() for name in services})
 
     @property
     def run_dir(self) -> Path:

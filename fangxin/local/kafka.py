@@ -18,7 +18,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -32,12 +31,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from fangxin.local.processes import HOST, free_port, stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = ROOT / "deploy" / "local" / "kafka"
 POM = DEPLOY_DIR / "pom.xml"
 LOG4J_CONFIG = DEPLOY_DIR / "log4j2.yaml"
 CACHE_DIR = ROOT / ".cache" / "kafka"
-HOST = "127.0.0.1"
 NODE_ID = 1
 LOG_TAIL_LINES = 40
 POLL_INTERVAL = 0.2
@@ -117,14 +117,6 @@ def resolve_classpath(cache_dir: Path | None = None) -> str:
             partial.replace(cached)
             classpath = cached.read_text().strip()
     return classpath
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -416,15 +408,7 @@ class KafkaServer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop_group(process, timeout)
         self.pid_path.unlink(missing_ok=True)
 
     @staticmethod

@@ -9,9 +9,7 @@ rule files (``alerts.yml``) loaded from ``deploy/prometheus/``. Layout of a data
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -23,7 +21,7 @@ from typing import Any, Self
 import httpx
 import yaml
 
-from fangxin.local.kafka import free_port
+from fangxin.local.processes import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -150,16 +148,7 @@ class PrometheusServer:
 
     def stop(self, timeout: float = 20.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+        stop_group(process, timeout)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -12,6 +12,7 @@ import pytest
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
+from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets, local_tokens
 from fangxin.local.services import ServiceProcess, ServiceStartError
 from tests.fixtures.producers import ProducersFile
@@ -29,12 +30,6 @@ class Pipeline:
     @property
     def office_token(self) -> str:
         return self.tokens["district-food-safety-office"]
-
-
-def _free_port() -> int:
-    from fangxin.local.postgres import free_port  # noqa: PLC0415
-
-    return free_port()
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
         postgres.create_database(database)
         env = {**common, "FANGXIN_POSTGRES_DBNAME": database,
                "FANGXIN_CONSUMER_GROUP": f"{topics.prefix}{name}"}
-        services[name] = ServiceProcess(name, _free_port(), env, tmp_path / "logs").start()
+        services[name] = ServiceProcess(name, free_port(), env, tmp_path / "logs").start()
     try:
         for service in services.values():
             service.wait_ready(90)

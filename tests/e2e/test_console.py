@@ -21,7 +21,6 @@ from rich.console import Console
 
 from fangxin.demo import OFFICE, Run, run_pipeline
 from fangxin.generator import Dataset, generate
-from fangxin.local.kafka import free_port
 from fangxin.local.secrets import local_tokens
 from fangxin.local.services import ServiceStartError
 from fangxin.stack import LocalStack
@@ -39,8 +38,7 @@ def smoke() -> Dataset:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, smoke: Dataset) -> Iterator[LocalStack]:
     state_dir: Path = tmp_path_factory.mktemp("console")
-    started = LocalStack(state_dir, kafka_port=free_port(),
-                         ports={name: free_port() for name in SERVICES})
+    started = LocalStack.on_free_ports(state_dir)
     try:
         run_pipeline(Console(file=io.StringIO(), width=160), started, smoke,
                      Run(dataset=smoke))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 from fangxin.cli import app
 from fangxin.demo import OFFICE, Run, run_pipeline
 from fangxin.generator import Dataset, generate
-from fangxin.local.kafka import free_port
+from fangxin.local.processes import free_port
 from fangxin.local.secrets import local_tokens
 from fangxin.local.services import ServiceStartError
 from fangxin.report import PLAN_YEARS, Report
@@ -34,10 +33,8 @@ def smoke() -> Dataset:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    state_dir: Path = tmp_path_factory.mktemp("demo")
-    started = LocalStack(state_dir, kafka_port=free_port(),
-                         ports={name: free_port() for name in ("intake", "workflow",
-                                                                "projections")})
+    started = LocalStack.on_free_ports(tmp_path_factory.mktemp("demo"),
+                                       ("intake", "workflow", "projections"))
     try:
         yield started
     finally:

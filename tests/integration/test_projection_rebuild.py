@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from contracts.topics import Topics
 from fangxin import cli
 from fangxin.local.kafka import KafkaServer, create_topics
-from fangxin.local.postgres import free_port
+from fangxin.local.processes import free_port
 from services.projections.app import create_app
 from services.projections.generations import open_generations, schema_name, sqlite_path
 from services.projections.rebuild import Rebuild

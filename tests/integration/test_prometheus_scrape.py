@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from fangxin.local.kafka import free_port
+from fangxin.local.processes import free_port
 from fangxin.local.prometheus import PrometheusServer, PrometheusStartError
 from fangxin.local.services import ServiceProcess, ServiceStartError
 from tests.e2e.conftest import Pipeline, pipeline  # noqa: F401  (the fixture, shared)

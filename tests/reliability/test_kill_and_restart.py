@@ -28,7 +28,6 @@ from rich.console import Console
 from fangxin.catchup import metric_sum
 from fangxin.demo import OFFICE, catch_up, publish
 from fangxin.generator import Dataset, generate
-from fangxin.local.kafka import free_port
 from fangxin.local.secrets import local_tokens
 from fangxin.local.services import ServiceProcess
 from fangxin.report import collect
@@ -50,9 +49,8 @@ def load() -> Dataset:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    started = LocalStack(tmp_path_factory.mktemp("faults"), kafka_port=free_port(),
-                         ports={name: free_port() for name in ("intake", "workflow",
-                                                                "projections")})
+    started = LocalStack.on_free_ports(tmp_path_factory.mktemp("faults"),
+                                       ("intake", "workflow", "projections"))
     try:
         yield started
     finally:
