@@ -25,6 +25,13 @@ from services.console.reference import load_reference
 from services.console.session import clear_session, current_user
 from services.console.settings import ConsoleSettings
 from services.platform.auth import Credentials
+from services.platform.limits import (
+    RateRule,
+    RequestLimits,
+    TokenBuckets,
+    refused_counter,
+    route_by_address,
+)
 
 # the console's own pages use only its own files: no inline script, no other origin
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
@@ -60,6 +67,7 @@ def create_app(settings: ConsoleSettings, *,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.registry = registry
     _time_and_protect(app, registry)
+    _limit(app, settings, registry)
     _errors(app, deps)
     _operations(app, deps, registry)
     static = Path(str(files("services.console").joinpath("static")))
@@ -97,6 +105,17 @@ def _time_and_protect(app: FastAPI, registry: CollectorRegistry) -> None:
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers["cache-control"] = "no-store"
         return response
+
+
+def _limit(app: FastAPI, settings: ConsoleSettings, registry: CollectorRegistry) -> None:
+    """Bodies over the limit get 413; sign-in attempts are limited per client address (the
+    pages' API calls are limited per unit by the APIs themselves)."""
+    rules = [RateRule(TokenBuckets(settings.signin_rate_limit_per_minute,
+                                   settings.signin_rate_limit_burst),
+                      route_by_address("POST", "/signin"))
+             ] if settings.signin_rate_limit_per_minute > 0 else []
+    app.add_middleware(RequestLimits, max_body_bytes=settings.http_max_body_bytes, rules=rules,
+                       refused=refused_counter(registry, "console"))
 
 
 def _errors(app: FastAPI, deps: Deps) -> None:

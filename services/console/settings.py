@@ -25,3 +25,7 @@ class ConsoleSettings(ServiceSettings):
                                         "bulletin answers of the projections are reused for "
                                         "the same token (0: never); a reload without cache "
                                         "asks again")
+    signin_rate_limit_per_minute: int = Field(30, ge=0, description="sign-in attempts a "
+                                              "minute per client address (0: no limit)")
+    signin_rate_limit_burst: int = Field(10, ge=1, description="sign-in attempts a client "
+                                         "address may make at once")

@@ -19,6 +19,14 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     topic_prefix: str = Field("", description="prefix for every topic name (tests only)")
     http_host: str = "127.0.0.1"
+    http_max_body_bytes: int = Field(
+        1_048_576, ge=0, description="largest request body the units' APIs and the console "
+        "accept (413 above it; 0: no limit); intake has its own, max_http_body_bytes")
+    http_rate_limit_per_minute: int = Field(
+        600, ge=0, description="requests a minute per caller (a unit's token, or the client "
+        "address without a valid one); health and /metrics are never limited; 0: no limit")
+    http_rate_limit_burst: int = Field(
+        60, ge=1, description="requests a caller may send at once before the rate applies")
     log_level: str = "INFO"
     log_json: bool = True
     persistence: Literal["sqlite", "postgres"] = "sqlite"

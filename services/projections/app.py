@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from services.platform.auth import Credentials
 from services.platform.http import broker_asyncapi, broker_ready, build_http_app
 from services.platform.kafka import Handler, batch_subscriber, make_broker
+from services.platform.limits import limit_api_requests
 from services.projections.admin_http import admin_router
 from services.projections.assessment.http_api import assessment_router
 from services.projections.case_http import case_router
@@ -146,6 +147,7 @@ def create_app(settings: ProjectionsSettings) -> FastAPI:
     )
 
     time_requests(app, metrics.query_seconds)
+    limit_api_requests(app, settings, "projections", credentials)  # outside the timing
     app.include_router(case_router(cast("CaseView", switches["cases"]), credentials))
     app.include_router(assessment_router(cast("Any", switches["assessment"]), credentials))
     app.include_router(trace_router(cast("Any", switches["trace"]), credentials))

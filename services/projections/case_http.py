@@ -28,11 +28,10 @@ def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
     @router.get("/cases/{case_id}", summary="A case as the read model has it")
     def get_case(case_id: str, caller: Authenticated) -> dict[str, Any]:
         case = view.case(case_id)
-        if case is None:
-            raise ApiError(404, "case_not_found", f"no case {case_id!r} in the read model")
         unit = scope(caller)
-        if unit is not None and unit not in case["owners"]:
-            raise ApiError(403, "not_authorized", f"unit {unit!r} does not own {case_id}")
+        if case is None or (unit is not None and unit not in case["owners"]):
+            # a case the caller may not see answers as a missing one: no probing for ids
+            raise ApiError(404, "case_not_found", f"no case {case_id!r} in the read model")
         return case
 
     @router.get("/cases", summary="Cases in the read model (a unit: its own; the district "

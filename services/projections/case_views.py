@@ -47,8 +47,10 @@ _SELECT_SUMMARY = "SELECT * FROM {s}case_summary WHERE case_id = %(case_id)s"
 _SELECT_TIMELINE = ("SELECT * FROM {s}case_timeline WHERE case_id = %(case_id)s"
                     " ORDER BY version")
 # every query of cases takes %(owner)s: None for every case, else a unit's LIKE pattern
+# (owner_pattern: its % and _ escaped with !)
 _LIST = ("SELECT * FROM {s}case_summary WHERE (CAST(%(kind)s AS TEXT) IS NULL OR kind = %(kind)s)"
-         " AND (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
+         " AND (CAST(%(owner)s AS TEXT) IS NULL"
+         " OR {s}case_summary.owners LIKE %(owner)s ESCAPE '!')"
          " ORDER BY case_id LIMIT %(limit)s")
 
 # Per kind: cases, closed, open with an overdue deadline, escalations (overdue deadlines sent up).
@@ -65,11 +67,13 @@ _SUMMARY = (
     "  SUM(CASE WHEN data LIKE %(escalated)s THEN 1 ELSE 0 END) AS escalated"
     "  FROM {s}case_timeline WHERE type = 'deadline.overdue' GROUP BY case_id"
     " ) o ON o.case_id = {s}case_summary.case_id"
-    " WHERE (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
+    " WHERE (CAST(%(owner)s AS TEXT) IS NULL"
+    " OR {s}case_summary.owners LIKE %(owner)s ESCAPE '!')"
     " GROUP BY kind ORDER BY kind"
 )
 _STATES = ("SELECT kind, state, COUNT(*) AS cases FROM {s}case_summary"
-           " WHERE (CAST(%(owner)s AS TEXT) IS NULL OR {s}case_summary.owners LIKE %(owner)s)"
+           " WHERE (CAST(%(owner)s AS TEXT) IS NULL"
+           " OR {s}case_summary.owners LIKE %(owner)s ESCAPE '!')"
            " GROUP BY kind, state ORDER BY kind, state")
 _ESCALATED = '%"escalated_to": "%'  # data is JSON with sorted keys and default separators
 
@@ -84,8 +88,15 @@ def owners_of(data: dict[str, Any]) -> str:
 
 
 def owner_pattern(unit: str | None) -> str | None:
-    """The LIKE pattern of one unit's cases; None for every case."""
-    return None if unit is None else f"%,{unit},%"
+    """The LIKE pattern of one unit's cases; None for every case.
+
+    ``%`` and ``_`` in the unit id match only themselves: they and the escape character ``!``
+    (the queries' ``ESCAPE '!'``, the same on SQLite and PostgreSQL) are escaped.
+    """
+    if unit is None:
+        return None
+    literal = unit.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%,{literal},%"
 
 
 def _row_params(event: CaseEvent) -> dict[str, Any]:

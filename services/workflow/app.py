@@ -16,6 +16,7 @@ from contracts.cases import CaseEvent
 from services.platform.auth import Credentials
 from services.platform.http import broker_asyncapi, broker_ready, build_http_app
 from services.platform.kafka import Handler, batch_subscriber, make_broker
+from services.platform.limits import limit_api_requests
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex
 from services.workflow.consumer import BatchHandler, command_messages, fact_messages
@@ -117,6 +118,7 @@ def create_app(settings: WorkflowSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.workflow = workflow  # for in-process tests and tools
+    limit_api_requests(app, settings, "workflow", credentials)
     app.include_router(case_router(workflow, index, credentials))
     app.include_router(calendar_router(workflow, index, credentials))
     return app

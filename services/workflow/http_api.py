@@ -18,7 +18,12 @@ from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex, CaseQuery
-from services.workflow.decisions import CaseNotFoundError, Decision, Outcome
+from services.workflow.decisions import (
+    CaseNotFoundError,
+    Decision,
+    NotAuthorizedError,
+    Outcome,
+)
 from services.workflow.domain.calendar import SHANGHAI, CalendarDataError
 from services.workflow.domain.cases import Case
 from services.workflow.domain.commands import AdvanceCase
@@ -76,7 +81,7 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
                      version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
         case, history = await asyncio.to_thread(_load, workflow, case_id, version)
         if not visible(caller, case):
-            raise ApiError(403, "not_authorized", f"unit {caller.unit!r} does not own {case_id}")
+            raise _not_found(case_id)  # as if missing: a unit cannot probe for case ids
         return describe(case, history)
 
     @router.post("/cases/{case_id}/commands", summary="Act on a case")
@@ -91,6 +96,8 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
             message, case_id, body.command, body.at or datetime.now(UTC), by,
             reason=body.reason, args=body.args, deadline=body.deadline,
             approval_ref=body.approval_ref))
+        if decision.code == NotAuthorizedError.code:  # not an owner: as if missing
+            raise _not_found(case_id)
         _raise_refusal(decision)
         case, history = await asyncio.to_thread(_load, workflow, case_id, None)
         return {"outcome": decision.outcome.value, "case": describe(case, history)}
@@ -125,9 +132,14 @@ def _load(workflow: Workflow, case_id: str, version: int | None) -> tuple[Case, 
     try:
         case = workflow.get_case(case_id, version)
         history = workflow.case_history(case_id)
-    except CaseNotFoundError as exc:
-        raise ApiError(404, "case_not_found", str(exc)) from None
+    except CaseNotFoundError:
+        raise _not_found(case_id) from None
     return case, [e for e in history if version is None or e.originator_version <= version]
+
+
+def _not_found(case_id: str) -> ApiError:
+    """The one answer for a case that is missing and for one the caller may not see."""
+    return ApiError(404, CaseNotFoundError.code, str(CaseNotFoundError(case_id)))
 
 
 def _raise_refusal(decision: Decision) -> None:

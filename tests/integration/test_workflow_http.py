@@ -76,7 +76,7 @@ def test_units_see_only_the_cases_they_own(client: TestClient):
 
     assert office == owner == {"CP-H-1", "CP-H-2027"}
     assert outsider == []
-    assert client.get("/cases/CP-H-1", headers=as_unit("education-sports")).status_code == 403
+    assert client.get("/cases/CP-H-1", headers=as_unit("education-sports")).status_code == 404
 
 
 def test_a_case_shows_its_owners_deadlines_history_and_allowed_commands(client: TestClient):

@@ -135,13 +135,15 @@ def build(service: str, workdir: Path) -> FastAPI:
 
         return workflow_app(WorkflowSettings(
             _env_file=None, persistence="sqlite", sqlite_dir=place, units_file=units,
-            cipher_key=secret["FANGXIN_CIPHER_KEY"], kafka_bootstrap="127.0.0.1:9"))
+            cipher_key=secret["FANGXIN_CIPHER_KEY"], kafka_bootstrap="127.0.0.1:9",
+            http_rate_limit_per_minute=0))  # hundreds of calls: tokens, not rates, here
     from services.projections.app import create_app as projections_app  # noqa: PLC0415
     from services.projections.settings import ProjectionsSettings  # noqa: PLC0415
 
     return projections_app(ProjectionsSettings(_env_file=None, persistence="sqlite",
                                                sqlite_dir=place, units_file=units,
-                                               kafka_bootstrap="127.0.0.1:9"))
+                                               kafka_bootstrap="127.0.0.1:9",
+                                               http_rate_limit_per_minute=0))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ Digital Link on any host) finds the same lot: it is normalised before the query.
 spreadsheets are open to every authenticated unit: they describe lots and movements between
 businesses, and a township or department acting on a recall must see the whole chain. An entity
 dossier is open to the district office and auditors, to the township unit of the entity's
-township (``township:<name>``), and to a unit that leads or co-handles one of the entity's cases.
+township (``township:<name>``), and to a unit that leads or co-handles one of the entity's cases;
+anyone else gets the 404 of an unknown entity, so a unit cannot learn what the platform knows.
 """
 
 import asyncio
@@ -141,11 +142,8 @@ def trace_router(view: TraceView, credentials: Credentials) -> APIRouter:
                 "inspections, samplings, complaints (no personal data), cases")
     async def dossier(caller: Authenticated, entity_id: str) -> dict[str, Any]:
         found = await asyncio.to_thread(view.dossier, entity_id)
-        if found is None:
+        if found is None or not may_see_dossier(caller, found):  # not yours: as if unknown
             raise ApiError(404, "entity_not_found", f"nothing is known of {entity_id}")
-        if not may_see_dossier(caller, found):
-            raise ApiError(403, "not_authorized",
-                           f"unit {caller.unit!r} may not see the dossier of {entity_id}")
         return found
 
     return router
