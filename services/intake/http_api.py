@@ -21,6 +21,7 @@ from services.intake.application import Answer, Inbound
 from services.intake.decoding import EPCIS_TYPE
 from services.intake.producers import Producer, ProducerRegistry
 from services.platform.http import ApiError
+from services.platform.responses import errors
 
 Publish = Callable[[Sequence[Answer]], Awaitable[None]]
 Answerer = Callable[[list[Inbound]], Awaitable[list[Answer]]]
@@ -38,10 +39,15 @@ _EXAMPLE_FACT: dict[str, Any] = {
 }
 
 
-def _body_doc(media_type: str, example: Any, description: str) -> dict[str, Any]:
+def _body_doc(media_type: str, example: Any, description: str,
+              schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"requestBody": {"required": True, "description": description,
-                            "content": {media_type: {"schema": {"type": "object"},
+                            "content": {media_type: {"schema": schema or {"type": "object"},
                                                      "example": example}}}}
+
+
+def _receipt(description: str) -> dict[str, Any]:
+    return {"model": Receipt, "description": description}
 
 
 def ingestion_router(answer: Answerer, publish: Publish, producers: ProducerRegistry, *,
@@ -82,16 +88,21 @@ def ingestion_router(answer: Answerer, publish: Publish, producers: ProducerRegi
     @router.post("/events", summary="Publish one CloudEvent (structured JSON mode)",
                  openapi_extra=_body_doc("application/cloudevents+json", _EXAMPLE_FACT,
                                          "one CloudEvent 1.0"),
-                 responses={200: {"description": "accepted or duplicate: the receipt"},
-                            422: {"description": "rejected: the receipt with its reasons"}})
+                 responses={200: _receipt("accepted or duplicate: the receipt"),
+                            422: _receipt("rejected: the receipt with its reasons"),
+                            **errors(401, 413)})
     async def post_event(request: Request) -> JSONResponse:
         producer = authenticate(request)
         return respond(await ingest(producer, [await read_body(request)]), single=True)
 
     @router.post("/events/batch", summary="Publish a batch of CloudEvents",
                  openapi_extra=_body_doc("application/cloudevents-batch+json", [_EXAMPLE_FACT],
-                                         "a JSON array of CloudEvents"),
-                 responses={200: {"description": "one receipt per event, in order"}})
+                                         "a JSON array of CloudEvents; each element gets "
+                                         "its own receipt (one that is not an object is "
+                                         "rejected as not_an_object)", {"type": "array"}),
+                 responses={200: {"model": list[Receipt],
+                                  "description": "one receipt per event, in order"},
+                            **errors(400, 401, 413)})
     async def post_batch(request: Request) -> JSONResponse:
         producer = authenticate(request)
         try:
@@ -105,8 +116,9 @@ def ingestion_router(answer: Answerer, publish: Publish, producers: ProducerRegi
     @router.post("/epcis/capture", summary="Capture an EPCIS 2.0 document",
                  openapi_extra=_body_doc("application/ld+json", {"type": "EPCISDocument"},
                                          "an EPCISDocument (JSON / JSON-LD)"),
-                 responses={200: {"description": "accepted or duplicate: the receipt"},
-                            422: {"description": "rejected: the receipt with its reasons"}})
+                 responses={200: _receipt("accepted or duplicate: the receipt"),
+                            422: _receipt("rejected: the receipt with its reasons"),
+                            **errors(400, 401, 413)})
     async def capture_epcis(request: Request) -> JSONResponse:
         producer = authenticate(request)
         body = await read_body(request)

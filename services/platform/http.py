@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
@@ -30,6 +30,24 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+class NulCharacterError(ApiError):
+    """A path or query holding NUL (U+0000), which no PostgreSQL text can hold: a 422, never
+    the database's error."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(422, "invalid_request", f"{where} holds a NUL character (U+0000)")
+        self.where = where
+
+
+def refuse_nul_characters(request: Request) -> None:
+    """Every route's first check: no NUL in the (decoded) path or in a query name or value."""
+    if "\x00" in request.scope.get("path", ""):
+        raise NulCharacterError("the path")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise NulCharacterError(f"query.{name.replace(chr(0), '?')}")
+
+
 def build_http_app(
     *,
     service: str,
@@ -44,11 +62,15 @@ def build_http_app(
     ``description`` is the service's one-line purpose; ``asyncapi`` builds its AsyncAPI document.
     """
     app = FastAPI(title=f"fangxin {service}", description=description, version="0.1.0",
-                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None,
+                  dependencies=[Depends(refuse_nul_characters)])
     app.state.registry = registry  # what /metrics serves; the metrics catalogue reads it
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+        if isinstance(exc, NulCharacterError):
+            body["errors"] = [{"path": exc.where, "message": exc.message}]
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
+from services.platform.responses import errors
 from services.projections.rebuild import RebuildError, Rebuilds
 from services.projections.switch import ViewSwitch
 
@@ -37,7 +38,7 @@ Lag = Callable[[], Awaitable[dict[tuple[str, str], int]]]  # (read model, topic)
 
 def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
                  credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["admin"], prefix="/admin")
+    router = APIRouter(tags=["admin"], prefix="/admin", responses=errors(401, 403, 422))
 
     def office(request_caller: Annotated[Caller, Depends(credentials.authenticate)]) -> Caller:
         if request_caller.role != Role.OFFICE:
@@ -47,7 +48,8 @@ def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
 
     Office = Annotated[Caller, Depends(office)]  # noqa: N806
 
-    @router.post("/rebuild", status_code=202, summary="Rebuild read models from offset zero "
+    @router.post("/rebuild", status_code=202, responses=errors(400, 409),
+                 summary="Rebuild read models from offset zero "
                  "into a fresh generation and switch over without a pause in queries")
     async def start(_: Office, body: RebuildRequest | None = None) -> JSONResponse:
         try:
@@ -57,7 +59,8 @@ def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
             raise ApiError(409, "rebuild_running", str(exc)) from None
         return JSONResponse(status.as_json(), status_code=202)
 
-    @router.get("/rebuild", summary="The latest rebuild: state, progress, generations")
+    @router.get("/rebuild", summary="The latest rebuild: state, progress, generations",
+                responses=errors(404))
     async def progress(_: Office) -> dict[str, Any]:
         if rebuilds.latest is None:
             raise ApiError(404, "no_rebuild", "no rebuild has run since the service started")

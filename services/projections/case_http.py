@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
+from services.platform.responses import errors
 from services.projections.case_views import CaseView
 
 
 def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["cases"])
+    router = APIRouter(tags=["cases"], responses=errors(401, 422))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     def scope(caller: Caller) -> str | None:
@@ -25,7 +26,8 @@ def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
     def case_summary(caller: Authenticated) -> dict[str, list[dict[str, Any]]]:
         return view.summary(scope(caller))
 
-    @router.get("/cases/{case_id}", summary="A case as the read model has it")
+    @router.get("/cases/{case_id}", summary="A case as the read model has it",
+                responses=errors(404))
     def get_case(case_id: str, caller: Authenticated) -> dict[str, Any]:
         case = view.case(case_id)
         unit = scope(caller)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
+from services.platform.responses import errors
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex, CaseQuery
 from services.workflow.decisions import (
@@ -61,7 +62,7 @@ class CaseFilter(BaseModel):
 
 
 def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["cases"])
+    router = APIRouter(tags=["cases"], responses=errors(401, 422))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     def visible(caller: Caller, case: Case) -> bool:
@@ -76,7 +77,8 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
                           limit=f.limit, offset=f.offset)
         return await asyncio.to_thread(index.search, query)
 
-    @router.get("/cases/{case_id}", summary="A case with its full history")
+    @router.get("/cases/{case_id}", summary="A case with its full history",
+                responses=errors(404))
     async def detail(caller: Authenticated, case_id: str,
                      version: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
         case, history = await asyncio.to_thread(_load, workflow, case_id, version)
@@ -84,7 +86,8 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
             raise _not_found(case_id)  # as if missing: a unit cannot probe for case ids
         return describe(case, history)
 
-    @router.post("/cases/{case_id}/commands", summary="Act on a case")
+    @router.post("/cases/{case_id}/commands", summary="Act on a case",
+                 responses=errors(400, 403, 404, 409))
     async def command(caller: Authenticated, case_id: str, body: CommandRequest,
                       idempotency_key: Annotated[str | None, Header()] = None
                       ) -> dict[str, Any]:
@@ -106,10 +109,11 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
 
 
 def calendar_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["calendar"])
+    router = APIRouter(tags=["calendar"], responses=errors(401, 422))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
-    @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days")
+    @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days",
+                 responses=errors(400, 403))
     async def load_year(caller: Authenticated, year_file: Annotated[dict[str, Any], Body()]
                         ) -> dict[str, Any]:
         if caller.role is not Role.OFFICE:

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
+from services.platform.responses import errors
 from services.projections.assessment.attribution import Scope, township_name
 from services.projections.assessment.exports import (
     build_bulletin,
@@ -47,7 +48,7 @@ def _period(text: str) -> Period:
 
 
 def assessment_router(view: AssessmentReader, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["assessment"])
+    router = APIRouter(tags=["assessment"], responses=errors(401, 422))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
     PeriodQuery = Annotated[str, Query(description=PERIOD_DOC, examples=["2024-Q2"])]  # noqa: N806
     ByQuery = Annotated[By, Query(description="group rows by unit, township or action")]  # noqa: N806
@@ -86,6 +87,7 @@ def assessment_router(view: AssessmentReader, credentials: Credentials) -> APIRo
         return rows if caller.sees_everything else [r for r in rows if r["lead"] == caller.unit]
 
     @router.get("/bulletin", summary="The period bulletin (通报) as Markdown or HTML",
+                responses=errors(403),
                 response_class=Response)
     async def bulletin(caller: Authenticated, period: PeriodQuery,
                        format: Literal["md", "html"] = "md") -> Response:

@@ -22,10 +22,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from contracts.times import Timestamp
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
+from services.platform.responses import errors
 from services.projections.trace.analysis import InvalidCursorError
 from services.projections.trace.interface import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, TraceView
 from services.projections.trace.spreadsheet import lot_spreadsheet, range_spreadsheet
@@ -39,9 +41,9 @@ class Window(BaseModel):
     """How far a trace goes: links from the lot, and a time window ``[since, until)``."""
 
     depth: int = Field(DEFAULT_DEPTH, ge=0, le=MAX_DEPTH, description="links to follow")
-    since: AwareDatetime | None = Field(None, description="from this time (RFC 3339 with an "
+    since: Timestamp | None = Field(None, description="from this time (RFC 3339 with an "
                                         "offset; a zone is never guessed)")
-    until: AwareDatetime | None = Field(None, description="before this time")
+    until: Timestamp | None = Field(None, description="before this time")
 
 
 class PageQuery(Window):
@@ -74,7 +76,7 @@ def may_see_dossier(caller: Caller, dossier: dict[str, Any]) -> bool:
 
 
 def trace_router(view: TraceView, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["trace"])
+    router = APIRouter(tags=["trace"], responses=errors(401, 422))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     async def known(lot: str) -> None:
@@ -95,31 +97,33 @@ def trace_router(view: TraceView, credentials: Credentials) -> APIRouter:
             raise ApiError(422, "invalid_cursor", str(exc)) from None
         return _page_json(page)
 
-    @router.get("/lots/{lot:path}/upstream", summary="Where a lot came from (trace back)")
+    @router.get("/lots/{lot:path}/upstream", summary="Where a lot came from (trace back)",
+                responses=errors(404))
     async def upstream(_: Authenticated, lot: str,
                        q: Annotated[PageQuery, Query()]) -> dict[str, Any]:
         return await walk("up", lot, q)
 
-    @router.get("/lots/{lot:path}/downstream", summary="Where a lot went (trace forward)")
+    @router.get("/lots/{lot:path}/downstream", summary="Where a lot went (trace forward)",
+                responses=errors(404))
     async def downstream(_: Authenticated, lot: str,
                          q: Annotated[PageQuery, Query()]) -> dict[str, Any]:
         return await walk("down", lot, q)
 
-    @router.get("/lots/{lot:path}/recall-scope",
+    @router.get("/lots/{lot:path}/recall-scope", responses=errors(404),
                 summary="Every downstream business, its township and what it received")
     async def recall_scope(_: Authenticated, lot: str,
                            q: Annotated[Window, Query()]) -> list[dict[str, Any]]:
         await known(lot)
         return await asyncio.to_thread(view.recall_scope, lot, q.depth, q.since, q.until)
 
-    @router.get("/lots/{lot:path}/mismatches",
+    @router.get("/lots/{lot:path}/mismatches", responses=errors(404),
                 summary="Shipped vs received quantities and unmatched receipts of a lot")
     async def mismatches(_: Authenticated, lot: str) -> list[dict[str, Any]]:
         await known(lot)
         return await asyncio.to_thread(view.mismatches, lot)
 
     @router.get("/lots/{lot:path}/spreadsheet.csv", response_class=Response,
-                responses={200: {"content": {_CSV: {}}}},
+                responses={200: {"content": {_CSV: {}}}, **errors(404)},
                 summary="Sortable traceability spreadsheet of a lot's trace (FSMA 204 KDEs)")
     async def lot_csv(_: Authenticated, lot: str, q: Annotated[Window, Query()]) -> Response:
         await known(lot)
@@ -131,14 +135,15 @@ def trace_router(view: TraceView, credentials: Credentials) -> APIRouter:
                 responses={200: {"content": {_CSV: {}}}},
                 summary="Sortable traceability spreadsheet of every event in a date range")
     async def range_csv(_: Authenticated,
-                        start: Annotated[AwareDatetime, Query(alias="from")],
-                        end: Annotated[AwareDatetime, Query(alias="to")]) -> Response:
+                        start: Annotated[Timestamp, Query(alias="from")],
+                        end: Annotated[Timestamp, Query(alias="to")]) -> Response:
         if end <= start:
             raise ApiError(422, "empty_range", "'to' must be after 'from'")
         text = await asyncio.to_thread(range_spreadsheet, view, start, end)
         return _csv(text, "trace-range.csv")
 
-    @router.get("/entities/{entity_id}", summary="An entity's dossier: registration, "
+    @router.get("/entities/{entity_id}", responses=errors(404),
+                summary="An entity's dossier: registration, "
                 "inspections, samplings, complaints (no personal data), cases")
     async def dossier(caller: Authenticated, entity_id: str) -> dict[str, Any]:
         found = await asyncio.to_thread(view.dossier, entity_id)

@@ -1,0 +1,94 @@
+"""Schemathesis against each API service's OpenAPI document, on the running services.
+
+Given intake, the workflow and the projections as processes over Kafka and PostgreSQL with a
+small district's data in them (``fuzz_stack``), when schemathesis generates requests for every
+operation of each service's ``/openapi.json`` (valid ones and, separately, ones that break the
+schema), sent with the district office's token (intake: a producer's), then no answer is a
+5xx, every status and content type is one the document declares for the operation, every JSON
+body matches the declared schema of its status, and (negative mode) a request the schema
+forbids is refused with a 4xx. A failure names the operation, the check and a curl command.
+
+The console has no OpenAPI document (``openapi_url=None``: it serves pages, not JSON), so it is
+not fuzzed here.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.fuzz.conftest import API_SERVICES, FuzzStack
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}  # per operation
+CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance,
+               response_headers_conformance, response_schema_conformance]
+CHECKS = {GenerationMode.POSITIVE: CONFORMANCE,
+          GenerationMode.NEGATIVE: [*CONFORMANCE, negative_data_rejection]}
+
+
+def fuzz_operation(operation: schemathesis.APIOperation, mode: GenerationMode, base_url: str,
+                   session: requests.Session) -> tuple[int, dict[str, str]]:
+    """Requests sent and the failures found (check title -> first report), for one operation."""
+    sent = [0]
+    failures: dict[str, str] = {}
+
+    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(base_url=base_url, session=session, timeout=30)
+        sent[0] += 1
+        try:
+            case.validate_response(response, checks=CHECKS[mode])
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                failures.setdefault(failure.title, str(group)[:3000])
+        except Failure as failure:
+            failures.setdefault(failure.title, str(failure)[:3000])
+
+    try:
+        run()
+    except Unsatisfiable:  # nothing to break: an operation without parameters or body
+        assert mode is GenerationMode.NEGATIVE, operation.label
+    return sent[0], failures
+
+
+@pytest.mark.parametrize("service", API_SERVICES)
+def test_no_request_the_document_allows_or_forbids_gets_a_5xx_or_an_undocumented_answer(
+        fuzz_stack: FuzzStack, service: str):
+    base_url = fuzz_stack.url(service)
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {fuzz_stack.token_for(service)}"
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 3, [op.label for op in operations]  # the service's own API
+    found: dict[str, dict[str, str]] = {}
+    per_operation: dict[str, int] = {}
+    for operation in operations:
+        for mode in EXAMPLES:
+            sent, failures = fuzz_operation(operation, mode, base_url, session)
+            per_operation[operation.label] = per_operation.get(operation.label, 0) + sent
+            fuzz_stack.count(f"schemathesis {service}", sent)
+            if failures:
+                found[f"{operation.label} ({mode.value})"] = failures
+    print(f"\nschemathesis {service}: {sum(per_operation.values())} requests over "
+          f"{len(operations)} operations: {per_operation}")
+    assert all(per_operation.values()), per_operation  # every operation was exercised
+    assert found == {}, "\n\n".join(f"== {where}: {title}\n{report}"
+                                    for where, failures in found.items()
+                                    for title, report in failures.items())
