@@ -1,8 +1,11 @@
 """Query SQL of the trace read model (PostgreSQL paramstyle; see :mod:`.schema`).
 
-The trace is a walk over ``trace_edge`` from one lot, as a recursive CTE:
+A page of a trace is walked level by level (:mod:`.walk`), one ``LEVEL`` statement per level:
+the edges leaving the frontier (one index range scan ``(dir, from_lot)`` per lot), the first
+movements of the level's lots and the links listed at that level, each after the page's cursor,
+each within the time window. The recall scope (``RECIPIENTS``) needs every downstream lot at
+once and walks as one recursive CTE, ``REACH``, with the same rules:
 
-- each step is one index range scan ``(dir, from_lot)`` per frontier lot;
 - ``UNION`` (not ``UNION ALL``) keeps each ``(lot, depth, via)`` once, so the work is bounded by
   lots × depth even on cycles, and the walk stops at ``depth``; self-loops are not walked
   (the link is still listed);
@@ -11,9 +14,7 @@ The trace is a walk over ``trace_edge`` from one lot, as a recursive CTE:
   jumps to the other lots that merely shared a pallet;
 - the time window filters the links walked and the movements listed.
 
-``lots`` keeps each lot at its least depth. The page lists the lots, their movements and the
-links between reached lots, ordered by ``(depth, at, source, fact_id, seq)`` with keyset
-pagination on that tuple; flags of the page's rows (corrected) are computed on the page only.
+``lots`` keeps each lot at its least depth.
 """
 
 # ruff: noqa: S608 - SQL assembled from this module's constants; values are always bound
@@ -54,30 +55,8 @@ _LINK_ITEM = (
     " k.product, k.quantity, k.unit, NULL, NULL, NULL, NULL, k.entity_id, k.location, NULL,"
     " NULL, NULL, NULL, k.from_lot, k.to_lot, k.input_product, k.input_quantity, k.input_unit,"
     " k.transformation_id")
-_LOT_ITEM = (
-    "'lot', l.depth, '', '', l.lot, 0, 'lot', NULL, l.lot, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL")
-
-_ITEMS = (
-    ", items(" + ", ".join(ITEM_COLUMNS) + ") AS ("
-    " SELECT " + _LOT_ITEM + " FROM lots l"
-    " UNION ALL"
-    " SELECT " + _MOVEMENT_ITEM.format(d="l.depth") +
-    " FROM lots l JOIN {s}trace_movement m ON m.lot_code = l.lot"
-    " WHERE " + _WINDOW.format(a="m") +
-    " UNION ALL"
-    " SELECT " + _LINK_ITEM.format(d="CASE WHEN b.depth > a.depth THEN b.depth ELSE a.depth END")
-    + " FROM lots a JOIN {s}trace_link k ON k.from_lot = a.lot LEFT JOIN lots b ON b.lot = k.to_lot"
-    " WHERE (k.to_lot IS NULL OR b.lot IS NOT NULL) AND " + _WINDOW.format(a="k") +
-    " UNION ALL"
-    " SELECT " + _LINK_ITEM.format(d="b.depth") +
-    " FROM lots b JOIN {s}trace_link k ON k.to_lot = b.lot"
-    " WHERE k.from_lot IS NULL AND " + _WINDOW.format(a="k") +
-    ")"
-)
 _CORRECTED = ("EXISTS (SELECT 1 FROM {s}trace_correction c"
               " WHERE c.corrected_ref = {a}.event_ref) AS corrected")
-_ORDER = "ORDER BY depth, at, source, fact_id, seq"
 
 
 def _json_of(pairs: list[tuple[str, str]], alias: str) -> str:
@@ -92,17 +71,20 @@ def _json_row(alias: str) -> str:
     return _json_of([(name, f"{alias}.{name}") for name in ITEM_COLUMNS], alias)
 
 
+ROW_COLUMNS: Final = (*ITEM_COLUMNS, "corrected")
+
+
+def _json_values(alias: str) -> str:
+    """A row as one JSON array ``j`` of :data:`ROW_COLUMNS` (no names: half the text of an
+    object, built and parsed faster)."""
+    corrected = _CORRECTED.format(s="{s}", a=alias).removesuffix(" AS corrected")
+    return ("{jarr}(" + ", ".join(f"{alias}.{name}" for name in ITEM_COLUMNS) + ", "
+            + corrected + ") AS j")
+
+
 _PAIR_COLUMNS = ("source", "fact_id", "kind", "lot_code", "quantity", "unit", "from_entity",
                  "to_entity", "at")
 
-
-PAGE: Final = (
-    REACH + _ITEMS +
-    " SELECT " + _json_row("p") + " FROM ("
-    " SELECT * FROM items WHERE (depth, at, source, fact_id, seq) >"
-    " (%(c_depth)s, %(c_at)s, %(c_source)s, %(c_fact)s, %(c_seq)s) " + _ORDER +
-    " LIMIT %(limit)s) p " + _ORDER
-)
 
 RECIPIENTS: Final = (
     REACH +
@@ -116,8 +98,45 @@ RECIPIENTS: Final = (
     " ORDER BY m.to_entity, m.lot_code, m.at, m.source, m.fact_id"
 )
 
+# --- the walk level by level (see :mod:`.walk`) ---------------------------------------------
+# One statement per level answers three JSON arrays (rows as arrays of ROW_COLUMNS):
+# ``e`` the edges leaving the frontier's lots (``frontier``), once per (from, to, via);
+# ``m`` the first ``limit`` movements of the level's lots (``codes``) after the cursor ``c_*``;
+# ``l`` the first ``limit`` links listed at this level: touching one of its lots, the other end
+# reached no deeper (``known``) or absent.
+
+_AFTER = "> (%(c_at)s, %(c_source)s, %(c_fact)s, %(c_seq)s)"
+_LEVEL_EDGES = (
+    "SELECT {ja}({jv}({jarr}(x.from_lot, x.to_lot, x.via))) FROM ("
+    " SELECT DISTINCT e.from_lot, e.to_lot, e.via FROM {s}trace_edge e"
+    " WHERE e.dir = %(dir)s AND e.from_lot {in_frontier} AND " + _WINDOW.format(a="e") + ") x"
+)
+_COLUMNS = "(" + ", ".join(ITEM_COLUMNS) + ")"
+_LEVEL_MOVEMENTS = (
+    "mv" + _COLUMNS + " AS (SELECT " + _MOVEMENT_ITEM.format(d="0") +
+    " FROM {s}trace_movement m WHERE m.lot_code {in_codes} AND " + _WINDOW.format(a="m") +
+    " AND (m.at, m.source, m.fact_id, 0) " + _AFTER +
+    " ORDER BY m.at, m.source, m.fact_id LIMIT %(limit)s)"
+)
+_LEVEL_LINKS = (
+    "lk" + _COLUMNS + " AS (SELECT " + _LINK_ITEM.format(d="0") +
+    " FROM {s}trace_link k WHERE ("
+    "(k.from_lot {in_codes} AND (k.to_lot IS NULL OR k.to_lot {in_known}))"
+    " OR (k.to_lot {in_codes} AND (k.from_lot IS NULL OR k.from_lot {in_known})))"
+    " AND " + _WINDOW.format(a="k") + " AND (k.at, k.source, k.fact_id, k.seq) " + _AFTER +
+    " ORDER BY k.at, k.source, k.fact_id, k.seq LIMIT %(limit)s)"
+)
+LEVEL: Final = (
+    "WITH " + _LEVEL_MOVEMENTS + ", " + _LEVEL_LINKS +
+    " SELECT (" + _LEVEL_EDGES + ") AS e,"
+    " (SELECT {ja}({jv}(q.j)) FROM (SELECT " + _json_values("p") + " FROM mv p) q) AS m,"
+    " (SELECT {ja}({jv}(q.j)) FROM (SELECT " + _json_values("p") + " FROM lk p) q) AS l"
+)
+
 IN_LIST_SQLITE: Final = "IN (SELECT value FROM json_each(%({name})s))"  # a JSON array
 IN_LIST_POSTGRES: Final = "= ANY(%({name})s)"  # a text[] array
+# a long list tested against many rows: hashed on PostgreSQL (ANY of a parameter is not)
+IN_SET_POSTGRES: Final = "IN (SELECT unnest(CAST(%({name})s AS text[])))"
 
 # ``{in_codes}`` is a list membership test: ``= ANY(...)`` on PostgreSQL, json_each on SQLite
 # (``{in_tos}`` the same on the list ``tos``).

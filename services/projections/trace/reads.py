@@ -19,12 +19,19 @@ from services.projections.trace.interface import (
     TracePage,
 )
 from services.projections.trace.rows import Rows, utc_text
+from services.projections.trace.walk import Key, Walk, level_items, lot_items
 
 _ALL = 10_000_000  # "no limit" for the spreadsheet and the recall scope
 
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else utc_text(value)
+
+
+def _array(value: object) -> list[Any]:
+    """A JSON array from the database: text on SQLite, loaded on PostgreSQL, NULL when empty."""
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return loaded if isinstance(loaded, list) else []
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
@@ -42,13 +49,16 @@ class Statements:
 
         def fmt(sql: str) -> str:
             sql = sql.replace("{in_codes}", member("codes")).replace("{in_tos}", member("tos"))
+            sql = sql.replace("{in_frontier}", member("frontier")).replace(
+                "{in_known}", (queries.IN_LIST_SQLITE if sqlite else queries.IN_SET_POSTGRES)
+                .format(name="known"))
             return schema.dialect(sql, prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in schema.CREATE]
         self.write = {name: fmt(w.values() if sqlite else w.recordset())
                       for name, w in schema.WRITES.items()}
         self.read = {name: fmt(getattr(queries, name)) for name in (
-            "PAGE", "RECIPIENTS", "MOVEMENTS_OF_LOTS", "MOVEMENTS_OF_PAIRS", "LOTS_IN",
+            "LEVEL", "RECIPIENTS", "MOVEMENTS_OF_LOTS", "MOVEMENTS_OF_PAIRS", "LOTS_IN",
             "ENTITIES_IN", "LOT", "CERTIFICATES_OF_LOT", "BETWEEN", "ENTITY", "SUPERVISION",
             "CASES")}
         self.analyze = [fmt(schema.ANALYZE.format(table=table, s="{s}"))
@@ -131,12 +141,35 @@ class TraceQueries:
 
     def _page(self, lot: str, direction: str, *, depth: int, since: datetime | None,
               until: datetime | None, limit: int, cursor: str | None) -> TracePage:
+        """One page, walking level by level only as deep as the page reaches (see
+        :mod:`.walk`), one statement per level: the levels before the cursor's are walked, not
+        listed."""
         if limit < 1:
             raise ValueError("limit is at least 1")
-        params = {**self._walk_params(lot, direction, depth, since, until),
-                  **analysis.decode_cursor(cursor), "limit": limit + 1}
+        params = self._walk_params(lot, direction, depth, since, until)
+        keyset = analysis.decode_cursor(cursor)
+        after: Key = (keyset["c_depth"], keyset["c_at"], keyset["c_source"], keyset["c_fact"],
+                      keyset["c_seq"])
+        wanted = limit + 1  # one more than the page: is there a next one?
+        walk = Walk(params["lot"], depth)
+        rows: list[dict[str, Any]] = []
+        level_lots = [walk.start]
         with self.datastore.transaction(commit=self._read_commits) as curs:
-            rows = self._fetch_items("PAGE", params, curs)
+            self._plan_levels(curs)
+            while True:
+                listed = walk.level >= after[0]
+                if listed:
+                    rows += lot_items(level_lots, walk.level, after)
+                listing = listed and bool(level_lots) and len(rows) < wanted
+                if not listing and (walk.finished or len(rows) >= wanted):
+                    break
+                edges, movements, links = self._level(
+                    curs, walk, level_lots if listing else [], params, after=after,
+                    room=wanted - len(rows))
+                rows += level_items(walk.level, movements, links, after)[:wanted - len(rows)]
+                if walk.finished or len(rows) >= wanted:
+                    break
+                level_lots = walk.expand(edges)
             more, rows = len(rows) > limit, rows[:limit]
             lots = [{"lot_code": r["lot_code"], "depth": r["depth"]} for r in rows
                     if r["item"] == "lot"]
@@ -145,6 +178,27 @@ class TraceQueries:
         return TracePage(lot=params["lot"], direction=direction, depth=depth, lots=lots,
                          movements=movements,
                          next_cursor=analysis.encode_cursor(rows[-1]) if more else None)
+
+    def _plan_levels(self, curs: Any) -> None:
+        """Before a walk's levels (PostgreSQL plans them once, see the view)."""
+
+    def _level(self, curs: Any, walk: Walk, lots: list[str], params: dict[str, Any], *,
+               after: Key, room: int) -> tuple[list[tuple[str, str, str]], list[Any],
+                                               list[Any]]:
+        """One level in one statement: the edges leaving the frontier (none once the walk is
+        as deep as it may go) and the first ``room`` movements and links of ``lots``."""
+        within = after[1:] if walk.level == after[0] else ("", "", "", -1)
+        self._execute(curs, self.sql.read["LEVEL"], {
+            **params, "frontier": self._codes([] if walk.finished else walk.frontier),
+            "codes": self._codes(lots), "known": self._codes(list(walk.depth_of) if lots else []),
+            "c_at": within[0], "c_source": within[1], "c_fact": within[2], "c_seq": within[3],
+            "limit": room})
+        row = curs.fetchone()
+        edges, movements, links = (_array(row[name]) for name in ("e", "m", "l"))
+        columns = queries.ROW_COLUMNS
+        return ([(e[0], e[1], e[2]) for e in edges],
+                [dict(zip(columns, values, strict=True)) for values in movements],
+                [dict(zip(columns, values, strict=True)) for values in links])
 
     def _flag_mismatches(self, movements: list[dict[str, Any]], curs: Any) -> None:
         """Mismatch flags of a page's shipments and receipts. Shipments and receipts agree or

@@ -3,7 +3,9 @@
 SQL is written once in PostgreSQL's paramstyle; :func:`dialect` derives SQLite's. ``{s}`` is the
 schema prefix, ``{t}`` a text column (``COLLATE "C"`` on PostgreSQL: byte order, as in SQLite, and
 cheaper comparisons), ``{c}`` the collation clause for an expression and ``{wr}`` SQLite's
-``WITHOUT ROWID`` for the edge index table, ``{jo}`` the function that builds a JSON object.
+``WITHOUT ROWID`` for the edge index table, ``{jo}`` the function that builds a JSON object,
+``{jarr}`` a JSON array and ``{ja}`` the aggregate of JSON values into an array (``{jv}``
+keeps SQLite from quoting them).
 
 Tables (all prefixed ``trace_``):
 
@@ -193,5 +195,8 @@ def dialect(sql: str, schema_prefix: str, *, sqlite: bool) -> str:
     """A statement for one store: placeholders filled, paramstyle converted for SQLite."""
     sql = sql.format(s=schema_prefix, t="TEXT" if sqlite else 'TEXT COLLATE "C"',
                      c="" if sqlite else ' COLLATE "C"', wr=" WITHOUT ROWID" if sqlite else "",
-                     jo="json_object" if sqlite else "json_build_object")
+                     jo="json_object" if sqlite else "json_build_object",
+                     ja="json_group_array" if sqlite else "json_agg",
+                     jv="json" if sqlite else "",
+                     jarr="json_array" if sqlite else "json_build_array")
     return re.sub(r"%\((\w+)\)s", r":\1", sql) if sqlite else sql
