@@ -82,13 +82,13 @@ def _json_values(alias: str) -> str:
             + corrected + ") AS j")
 
 
-_PAIR_COLUMNS = ("source", "fact_id", "kind", "lot_code", "quantity", "unit", "from_entity",
+PAIR_COLUMNS: Final = ("source", "fact_id", "kind", "lot_code", "quantity", "unit", "from_entity",
                  "to_entity", "at")
 
 
 RECIPIENTS: Final = (
     REACH +
-    " SELECT " + _json_of([("depth", "l.depth"), *((c, f"m.{c}") for c in _PAIR_COLUMNS),
+    " SELECT " + _json_of([("depth", "l.depth"), *((c, f"m.{c}") for c in PAIR_COLUMNS),
                            ("name", "n.name"), ("entity_kind", "n.kind"),
                            ("township", "n.township")], "m") +
     " FROM lots l JOIN {s}trace_movement m ON m.lot_code = l.lot"
@@ -133,20 +133,24 @@ LEVEL: Final = (
     " (SELECT {ja}({jv}(q.j)) FROM (SELECT " + _json_values("p") + " FROM lk p) q) AS l"
 )
 
-IN_LIST_SQLITE: Final = "IN (SELECT value FROM json_each(%({name})s))"  # a JSON array
-IN_LIST_POSTGRES: Final = "= ANY(%({name})s)"  # a text[] array
-# a long list tested against many rows: hashed on PostgreSQL (ANY of a parameter is not)
-IN_SET_POSTGRES: Final = "IN (SELECT unnest(CAST(%({name})s AS text[])))"
+# Lists travel as one JSON array text (the driver's array adaptation costs more than the query)
+IN_LIST_SQLITE: Final = "IN (SELECT value FROM json_each(%({name})s))"
+IN_LIST_POSTGRES: Final = (  # an array once per statement: index scans from its elements
+    "= ANY(ARRAY(SELECT json_array_elements_text(CAST(%({name})s AS json))))")
+IN_SET_POSTGRES: Final = (  # tested against many rows: hashed
+    "IN (SELECT json_array_elements_text(CAST(%({name})s AS json)))")
 
-# ``{in_codes}`` is a list membership test: ``= ANY(...)`` on PostgreSQL, json_each on SQLite
+# ``{in_codes}`` is a list membership test (a JSON array, see ``IN_LIST_*``)
 # (``{in_tos}`` the same on the list ``tos``).
 MOVEMENTS_OF_LOTS: Final = (
-    "SELECT " + _json_of([(c, f"m.{c}") for c in _PAIR_COLUMNS], "m") +
+    "SELECT " + _json_of([(c, f"m.{c}") for c in PAIR_COLUMNS], "m") +
     " FROM {s}trace_movement m WHERE m.kind IN ('shipped', 'received')"
     " AND m.lot_code {in_codes} ORDER BY m.lot_code, m.at, m.source, m.fact_id"
 )
-MOVEMENTS_OF_PAIRS: Final = (  # the shipments and receipts of some lots to some recipients
-    "SELECT " + _json_of([(c, f"m.{c}") for c in _PAIR_COLUMNS], "m") +
+MOVEMENTS_OF_PAIRS: Final = (  # the shipments and receipts of some lots to some recipients,
+    # one JSON array ``a`` of arrays of ``PAIR_COLUMNS`` and the ``corrected`` flag
+    "SELECT {ja}({jv}({jarr}(" + ", ".join(f"m.{c}" for c in PAIR_COLUMNS) + ", "
+    + _CORRECTED.format(s="{s}", a="m").removesuffix(" AS corrected") + "))) AS a"
     " FROM {s}trace_movement m WHERE m.kind IN ('shipped', 'received')"
     " AND m.lot_code {in_codes} AND m.to_entity {in_tos}"
 )

@@ -76,7 +76,7 @@ class TraceQueries:
     _read_commits = False  # PostgreSQL: end reads with COMMIT, which keeps prepared statements
 
     def _codes(self, values: list[str]) -> object:
-        return values  # PostgreSQL takes a list for ANY(); SQLite overrides with JSON
+        return json.dumps(values, ensure_ascii=False)  # a list is one JSON array parameter
 
     def _execute(self, curs: Any, statement: str, params: dict[str, Any]) -> None:
         curs.execute(statement, params)
@@ -212,7 +212,10 @@ class TraceQueries:
             return
         params = {"codes": self._codes(sorted({m["lot_code"] for m in pairs})),
                   "tos": self._codes(sorted({m["to_entity"] for m in pairs}))}
-        rows = self._fetch_items("MOVEMENTS_OF_PAIRS", params, curs)
+        self._execute(curs, self.sql.read["MOVEMENTS_OF_PAIRS"], params)
+        row = curs.fetchone()
+        rows = [dict(zip((*queries.PAIR_COLUMNS, "corrected"), values, strict=True))
+                for values in _array(row["a"] if row is not None else None)]
         flags = analysis.flags_by_fact(analysis.mismatches(rows))
         for movement in pairs:
             movement["flags"] += flags.get(movement["fact"], [])

@@ -56,9 +56,6 @@ class SQLiteTraceView(TraceQueries, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.sql.create]
 
-    def _codes(self, values: list[str]) -> object:
-        return json.dumps(values, ensure_ascii=False)
-
 
 class PostgresTraceView(TraceQueries, PostgresTrackingRecorder):
     """The trace read model in PostgreSQL.
