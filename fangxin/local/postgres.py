@@ -106,6 +106,11 @@ class PostgresServer:
         if init.returncode != 0:
             msg = f"initdb failed ({init.returncode}):\n{init.stdout}\n{init.stderr}"
             raise PostgresStartError(msg)
+        self._launch(timeout)
+        return self
+
+    def _launch(self, timeout: float) -> None:
+        assert self._bindir is not None
         options = [
             f"-p {self.port}", "-c listen_addresses=127.0.0.1", f"-k {self.root}",
             "-c max_connections=200", "-c shared_buffers=64MB",
@@ -120,7 +125,17 @@ class PostgresServer:
             msg = f"pg_ctl start failed:\n{started.stdout}\n{started.stderr}\n{self._log_tail()}"
             raise PostgresStartError(msg)
         self._wait_accepting(timeout)
-        return self
+
+    def restart(self, mode: str = "immediate", timeout: float = 60.0) -> None:
+        """Stop the running cluster (``immediate``: like a crash, recovery on start; or
+        ``fast``), then start it again on the same port and data; every session is lost."""
+        assert self._bindir is not None, "restart() a started cluster"
+        stopped = self._run(str(self._bindir / "pg_ctl"), "-D", str(self.datadir), "-m", mode,
+                            "-w", "stop")
+        if stopped.returncode != 0:
+            msg = f"pg_ctl stop -m {mode} failed:\n{stopped.stdout}\n{stopped.stderr}"
+            raise PostgresStartError(msg)
+        self._launch(timeout)
 
     def _wait_accepting(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -15,9 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from psycopg import OperationalError
 from psycopg_pool import ConnectionPool
 
 Key = tuple[str, str]  # (source, id)
+
+
+class SeenStoreUnavailableError(RuntimeError):
+    """The store could not be reached (a restart, a lost connection): try the batch again."""
 
 
 class SeenStore(Protocol):
@@ -93,12 +98,21 @@ class PostgresSeenStore:
 
     def __init__(self, conninfo: str, schema: str = "public") -> None:
         self._table = f'"{schema}".intake_seen'
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True)
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,  # a pooled
+                                    check=ConnectionPool.check_connection)  # connection may
+        # have died with a server restart: checked when taken, replaced if dead
         with self._pool.connection() as conn:
             conn.execute(_DDL.replace("intake_seen", self._table).replace(
                 "TIMESTAMP", "TIMESTAMPTZ"))
 
     def claim(self, arrivals: Sequence[tuple[Key, str]]) -> dict[Key, str]:
+        try:
+            return self._claim(arrivals)
+        except OperationalError as exc:  # the pool drops the broken connection; retry later
+            msg = f"the dedupe store is unavailable: {exc}"
+            raise SeenStoreUnavailableError(msg) from exc
+
+    def _claim(self, arrivals: Sequence[tuple[Key, str]]) -> dict[Key, str]:
         sources = [s for (s, _), _ in arrivals]
         ids = [i for (_, i), _ in arrivals]
         positions = [pos for _, pos in arrivals]

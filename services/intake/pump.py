@@ -33,7 +33,7 @@ from services.intake.application import Answer, Inbound, Intake
 log = logging.getLogger("fangxin.intake.pump")
 Observer = Callable[[Sequence[Answer], float, dict[TopicPartition, int]], None]
 Records = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-_TRANSIENT = (KafkaError, OSError, RuntimeError)
+_TRANSIENT = (KafkaError, OSError, RuntimeError)  # incl. SeenStoreUnavailableError
 _KEY_CACHE_LIMIT = 100_000  # keys remembered per topic (entity ids, sources) before a reset
 
 
@@ -116,6 +116,10 @@ class IntakePump:
                     self._rewind(batches)
                     await asyncio.sleep(backoff)  # back off before consuming the batch again
                     backoff = min(backoff * 2, 10.0)
+                except Exception:  # not transient: stop, and say so (readiness fails)
+                    log.critical("the pump stopped on an unexpected error", exc_info=True)
+                    self.running = False
+                    raise
         finally:
             if self._answering is not None:  # no answering goes on after run() returns
                 await asyncio.gather(self._answering, return_exceptions=True)
