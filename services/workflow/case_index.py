@@ -160,7 +160,7 @@ class CaseIndex:
         where = ["1 = 1"]
         params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
         filters: Sequence[tuple[object, str, str, object]] = (
-            (q.unit, "owners LIKE %(unit)s", "unit", f"%,{q.unit},%"),
+            (q.unit, "owners LIKE %(unit)s ESCAPE '!'", "unit", f"%,{like_literal(q.unit)},%"),
             (q.township_unit, "township_unit = %(township)s", "township", q.township_unit),
             (q.action, "action = %(action)s", "action", q.action),
             (q.kind, "kind = %(kind)s", "kind", q.kind),
@@ -175,13 +175,20 @@ class CaseIndex:
         elif q.state == "closed":
             where.append("closed = 1")
         elif q.state:
-            where.append("state LIKE %(state)s")
-            params["state"] = f"%{q.state}%"
+            where.append("state LIKE %(state)s ESCAPE '!'")
+            params["state"] = f"%{like_literal(q.state)}%"
         if q.overdue is not None:
             where.append("overdue > 0 AND closed = 0" if q.overdue else "overdue = 0")
         sql = (f"SELECT * FROM {prefix}wf_cases WHERE {' AND '.join(where)}"  # noqa: S608
                " ORDER BY opened_at, case_id LIMIT %(limit)s OFFSET %(offset)s")
         return self._dialect(sql), params
+
+
+def like_literal(text: str | None) -> str:
+    """``text`` inside a LIKE pattern matching only itself: its ``%`` and ``_`` and the escape
+    character ``!`` (the queries' ``ESCAPE '!'``, the same on SQLite and PostgreSQL) escaped,
+    so that a caller's ``unit=%`` or ``state=_`` finds what a plain unknown value finds."""
+    return (text or "").replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _row(case: Case) -> dict[str, Any]:

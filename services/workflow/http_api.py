@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query
 from pydantic import BaseModel, Field
 
+from contracts.times import Timestamp
 from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
 from services.platform.responses import errors
@@ -56,7 +57,7 @@ class CaseFilter(BaseModel):
     kind: str | None = Field(None, description="SD, RV, RC, IV, CP, RP, AS or KA")
     state: str | None = Field(None, description="open, closed, or a track state")
     overdue: bool | None = None
-    due_before: datetime | None = None
+    due_before: Timestamp | None = Field(None, description="RFC 3339 with an offset")
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0)
 

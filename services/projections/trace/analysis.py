@@ -36,8 +36,8 @@ def decode_cursor(cursor: str | None) -> dict[str, Any]:
             TypeError) as exc:
         raise InvalidCursorError("not a cursor of this trace") from exc
     if not (isinstance(depth, int) and isinstance(seq, int)
-            and all(isinstance(v, str) for v in (at, source, fact_id))):
-        raise InvalidCursorError("not a cursor of this trace")
+            and all(isinstance(v, str) and "\x00" not in v for v in (at, source, fact_id))):
+        raise InvalidCursorError("not a cursor of this trace")  # (no text of ours holds NUL)
     return {"c_depth": depth, "c_at": at, "c_source": source, "c_fact": fact_id, "c_seq": seq}
 
 
