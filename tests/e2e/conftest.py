@@ -34,7 +34,11 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
-             producers_file: ProducersFile) -> Iterator[Pipeline]:
+             producers_file: ProducersFile, request: pytest.FixtureRequest
+             ) -> Iterator[Pipeline]:
+    """The services; a test module's ``PIPELINE_ENV`` (a dict of ``FANGXIN_*`` settings) is
+    given to each of them, e.g. to turn the rate limit off where a test loads the APIs."""
+    extra: dict[str, str] = getattr(request.module, "PIPELINE_ENV", {})
     topics = Topics(prefix=f"e2e{uuid.uuid4().hex[:8]}.")
     create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 3))
     common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
@@ -44,7 +48,7 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
               "FANGXIN_POSTGRES_USER": postgres.user,
               "FANGXIN_PRODUCERS_FILE": str(producers_file.path),
               "FANGXIN_LOG_LEVEL": "DEBUG",  # a line per message: a fact's journey is greppable
-              **ensure_local_secrets(tmp_path)}
+              **ensure_local_secrets(tmp_path), **extra}
     services = {}
     for name in ("intake", "workflow", "projections"):
         database = f"{name}_{uuid.uuid4().hex[:6]}"

@@ -254,7 +254,7 @@ def test_a_township_sees_what_the_apis_let_it_see(browser: Browser, stack: Local
     assert set(townships) <= {"北郊乡", ""}
 
     page.goto(f"{url}/cases/{other[0]['case_id']}")
-    expect(page.get_by_role("alert")).to_contain_text("not_authorized")
+    expect(page.get_by_role("alert")).to_contain_text("case_not_found")  # as if missing
     page.goto(f"{url}/appraisal?period=2024")
     expect(page.locator("#bulletin-link")).to_have_count(0)
     page.goto(f"{url}/bulletin?period=2024")

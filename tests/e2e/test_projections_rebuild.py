@@ -22,6 +22,7 @@ from tests.history import History, generate
 from tests.integration.test_projection_rebuild import metric
 
 pytestmark = pytest.mark.e2e
+PIPELINE_ENV = {"FANGXIN_HTTP_RATE_LIMIT_PER_MINUTE": "0"}  # queries as fast as they answer
 ROUTED = ("foodsafety.trace.", "foodsafety.certificate.", "foodsafety.entity.")
 
 

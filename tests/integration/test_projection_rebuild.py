@@ -76,7 +76,8 @@ def projections_settings(store_env: dict[str, str], bootstrap: str, directory: P
     common: dict[str, Any] = {
         "kafka_bootstrap": bootstrap, "topic_prefix": topics.prefix,
         "consumer_group": f"{topics.prefix}projections", "units_file": units_file(directory),
-        "lag_interval_seconds": 0.2, "snapshot_interval_seconds": 3600.0}
+        "lag_interval_seconds": 0.2, "snapshot_interval_seconds": 3600.0,
+        "http_rate_limit_per_minute": 0}  # queries go on as fast as they answer
     if store_env["PERSISTENCE_MODULE"].endswith("sqlite"):
         return ProjectionsSettings(**common, persistence="sqlite",
                                    sqlite_dir=directory / "projections")
