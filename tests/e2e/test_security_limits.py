@@ -1,7 +1,8 @@
 """Request limits on the running services (issue 8, point 4): 413 and 429 over real HTTP.
 
 The workflow and the projections run as processes (uvicorn, Kafka, PostgreSQL) with small
-limits: 2 KiB bodies, 60 requests a minute with a burst of 5. A body over the limit is refused
+limits: 2 KiB bodies, 6 requests a minute with a burst of 5 (a token every 10 s, so a slow
+machine cannot refill a bucket between the requests of a burst). A body over the limit is refused
 whether its length is declared or it streams in chunks; a caller past its burst gets 429 with
 Retry-After while another unit is still served, and is served again once Retry-After has passed;
 the probes and /metrics are never limited, and /metrics counts the refusals. Without Kafka or
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.e2e
 MAX_BODY = 2048
 BURST = 5
 LIMITS = {"FANGXIN_HTTP_MAX_BODY_BYTES": str(MAX_BODY),
-          "FANGXIN_HTTP_RATE_LIMIT_PER_MINUTE": "60", "FANGXIN_HTTP_RATE_LIMIT_BURST": str(BURST)}
+          "FANGXIN_HTTP_RATE_LIMIT_PER_MINUTE": "6", "FANGXIN_HTTP_RATE_LIMIT_BURST": str(BURST)}
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_a_caller_past_its_burst_gets_429_until_retry_after_while_others_are_ser
     assert limited.status_code == 429
     assert limited.json()["code"] == "rate_limited"
     retry_after = int(limited.headers["retry-after"])
-    assert retry_after == 1  # 60 a minute: a token a second
+    assert 1 <= retry_after <= 10  # 6 a minute: a token every 10 s
     assert other_unit.status_code == 200
     assert probes == {200}
     assert refusals(projections, "projections", "rate_limited") >= 1
@@ -139,7 +140,7 @@ def test_a_caller_past_its_burst_gets_429_until_retry_after_while_others_are_ser
     while served_again is None and time.monotonic() < refused_at + retry_after + 5:
         answer = cases(health)  # a refused request costs no token
         served_again = time.monotonic() if answer.status_code == 200 else None
-        time.sleep(0.1)
+        time.sleep(0.25)
     assert served_again is not None, "not served again after Retry-After"
 
 
