@@ -8,11 +8,12 @@ run; every case gets a fresh database and a spawned child process of its own.
 
 *Rebuild*: ``--facts`` trace facts of :class:`bench.trace_graph.TraceGraph` replayed through
 ``TraceProjection.apply`` on the view the service opens (``app.open_view``), one call (one
-transaction: rows and Kafka position) per ``batch_max_records`` facts, as the service's consumer
-feeds it. The facts are generated and parsed (``CloudEvent.model_validate_json``, what the
-consumer does) outside the timed calls; the parse is reported apart. *Raw COPY*, the baseline:
-the same facts turned into the same rows by ``build_rows`` outside the timer, the lot rows merged
-in Python, then ``COPY`` into the same tables (same indexes) in one transaction. Both count the
+transaction: rows and Kafka position) per ``TRANSACTION_RECORDS`` facts, as a rebuild
+(``services.projections.rebuild``) writes a partition. The facts are generated and parsed
+(``CloudEvent.model_validate_json``, what the consumer does) outside the timed calls; the parse
+is reported apart. *Raw COPY*, the baseline: the same facts turned into the same rows by
+``build_rows`` outside the timer, the lot rows merged in Python, then ``COPY`` into the same
+tables (same indexes) in one transaction. Both count the
 rows in the tables afterwards; they must agree. Cases alternate, ``--repeat`` times; medians.
 
 *Queries*: a graph of ``--movements`` movements (same generator, loaded by COPY, then ANALYZE),
@@ -66,6 +67,7 @@ from fangxin.local.postgres import PostgresServer
 from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets
 from fangxin.local.services import ServiceProcess
+from services.projections.rebuild import TRANSACTION_RECORDS
 from services.projections.settings import ProjectionsSettings
 from services.projections.trace import PostgresTraceView, TraceProjection
 from services.projections.trace.batch import build_rows
@@ -437,7 +439,9 @@ def rebuild_markdown(results: dict[str, Result], facts: int, batch: int,
             "- Rows written, by table (both cases): "
             + ", ".join(f"`{t}` {n:,}" for t, n in tables.items() if n) + ".",
             f"- Median of {repeat} runs each, alternating COPY and rebuild. The rebuild's time "
-            f"is the sum of its `apply` calls; parsing the records first "
+            f"is the sum of its `apply` calls, {batch:,} facts each: a rebuild writes each "
+            "partition in transactions of `TRANSACTION_RECORDS` (the live consumer's batches "
+            "are `batch_max_records`, 1,000, for latency); parsing the records first "
             f"(`CloudEvent.model_validate_json`, in the consumer) adds {parse:.0f} µs per fact "
             f"({facts / (cand.sample.seconds + cand.sample.parse_seconds):,.0f} facts/s with "  # type: ignore[attr-defined]
             "it). COPY's time is its COPY statements and the commit; building and merging its "
@@ -495,7 +499,8 @@ def _ms(value: float | None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--facts", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=ProjectionsSettings().batch_max_records)
+    parser.add_argument("--batch", type=int, default=TRANSACTION_RECORDS,
+                        help="facts per rebuild transaction")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; median kept")
     parser.add_argument("--movements", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
