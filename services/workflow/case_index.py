@@ -29,8 +29,10 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS {s}wf_timers (case_id TEXT NOT NULL, deadline TEXT NOT NULL,"
     " kind TEXT NOT NULL, at TEXT NOT NULL, provisional INTEGER NOT NULL,"
     " PRIMARY KEY (case_id, deadline, kind))",
-    "CREATE INDEX IF NOT EXISTS wf_timers_at ON {s}wf_timers (at)",
+    # CREATE INDEX locks its table even when the index exists: in the writer's order (cases,
+    # then timers), or an instance starting beside a running one deadlocks with its writes
     "CREATE INDEX IF NOT EXISTS wf_cases_lead ON {s}wf_cases (lead, closed)",
+    "CREATE INDEX IF NOT EXISTS wf_timers_at ON {s}wf_timers (at)",
 )
 _UPSERT = (
     "INSERT INTO {s}wf_cases VALUES (%(case_id)s, %(kind)s, %(action)s, %(lead)s, %(owners)s,"
