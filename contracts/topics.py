@@ -16,6 +16,15 @@ REPORTING = "foodsafety.reporting.v1"
 ALL = (INBOUND, SUPERVISION, TRACE, RECEIPTS, REJECTED, WORKFLOW_COMMANDS, WORKFLOW_EVENTS,
        REPORTING)
 
+DEAD_LETTER_MAX_BYTES = 4 * 1_048_576 + 65_536
+"""The rejected topic's ``max.message.bytes``: a dead letter carries the refused message in
+base64 (4/3 of its size) beside the reasons, so it outgrows the largest inbound record (1 MiB,
+the broker's default and intake's ``max_message_bytes``); with the broker's default limit a
+large bad record could not be dead-lettered and intake retried it forever."""
+TOPIC_CONFIGS: dict[str, dict[str, str]] = {
+    REJECTED: {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)},
+}
+
 
 @dataclass(frozen=True)
 class Topics:

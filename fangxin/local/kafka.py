@@ -31,6 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from contracts.topics import TOPIC_CONFIGS
 from fangxin.local.processes import HOST, free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,7 +208,8 @@ async def acreate_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, n, 1) for name, n in topics.items() if name not in existing]
+        missing = [NewTopic(name, n, 1, topic_configs=_configs(name))
+                   for name, n in topics.items() if name not in existing]
         if missing:
             response = await admin.create_topics(missing)
             for name, code, *rest in response.topic_errors:
@@ -220,6 +222,11 @@ async def acreate_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
             await asyncio.sleep(POLL_INTERVAL / 2)
     finally:
         await admin.close()
+
+
+def _configs(name: str) -> dict[str, str]:
+    """The topic configuration of a public topic (by its base name, whatever the prefix)."""
+    return next((config for base, config in TOPIC_CONFIGS.items() if name.endswith(base)), {})
 
 
 def create_topics(bootstrap: str, topics: Mapping[str, int], timeout: float = 30.0) -> None:

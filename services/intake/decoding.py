@@ -21,6 +21,7 @@ from services.intake.codes import Code
 
 EPCIS_TYPE = "org.gs1.epcis.document"
 BOM = b"\xef\xbb\xbf"
+NUL_ESCAPE = b"\\u0000"  # how JSON spells U+0000 (a raw NUL byte is not JSON at all)
 _VERSION = re.compile(r"(?:\.v|/v)(\d+)(?:\.json)?$")
 
 
@@ -61,6 +62,8 @@ class FactDecoder:
             event = self._adapter.validate_json(raw)
         except ValidationError as exc:
             return self._explain(raw, exc)
+        if NUL_ESCAPE in raw and (nul := nul_reasons(from_json(raw))):
+            return Refused(nul, {"source": event.source, "id": event.id, "type": event.type})
         return self._versioned(event)
 
     def _versioned(self, event: CloudEvent) -> Decoded | Refused:
@@ -113,6 +116,26 @@ def _reason(error: ErrorDetails) -> Reason:
     loc = loc[1:]  # drop the union tag
     code = Code.INVALID_DATA if loc[:1] == ("data",) else Code.INVALID_ENVELOPE
     return Reason(code=code, path=json_path(loc), message=error["msg"])
+
+
+def nul_reasons(document: Any, limit: int = 20) -> list[Reason]:
+    """Where a decoded message holds U+0000 in a string or a key: no text column of the
+    platform's PostgreSQL stores can keep one, so such a fact is refused here, at the edge."""
+    found: list[tuple[int | str, ...]] = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((), document)]
+    while stack and len(found) < limit:
+        loc, node = stack.pop()
+        if isinstance(node, dict):
+            found += [(*loc, key) for key in node if "\x00" in key]
+            stack += [((*loc, key), value) for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [((*loc, index), value) for index, value in enumerate(node)]
+        elif isinstance(node, str) and "\x00" in node:
+            found.append(loc)
+    return [Reason(code=Code.INVALID_DATA if loc[:1] == ("data",) else Code.INVALID_ENVELOPE,
+                   path=json_path(loc).replace("\x00", "\\u0000"),
+                   message="holds a NUL character (U+0000), which the platform cannot store")
+            for loc in sorted(found[:limit], key=str)]
 
 
 def json_path(loc: tuple[int | str, ...]) -> str:
