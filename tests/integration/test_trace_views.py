@@ -629,9 +629,13 @@ def test_http_dossiers_are_scoped_to_township_and_cases(http: TestClient):
     assert status("district-food-safety-office", CANTEEN1) == 200
     assert status("township:大兴街道", CANTEEN1) == 200  # its township
     assert status("education", CANTEEN1) == 200  # co-handles the entity's case
-    assert status("township:北郊乡", CANTEEN1) == 403
-    assert status("health", CANTEEN1) == 403
+    assert status("township:北郊乡", CANTEEN1) == 404  # not its own: as if unknown
+    assert status("health", CANTEEN1) == 404
     assert status("township:北郊乡", CANTEEN2) == 200
     assert status("district-food-safety-office", uscc(99)) == 404
+    hidden = http.get(f"/entities/{CANTEEN1}", headers=as_unit("health"))
+    missing = http.get(f"/entities/{uscc(99)}", headers=as_unit("health"))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.text.replace(CANTEEN1, "?") == missing.text.replace(uscc(99), "?")
     body = http.get(f"/entities/{CANTEEN1}", headers=as_unit("township:大兴街道")).json()
     assert "13800138000" not in json.dumps(body, ensure_ascii=False)
