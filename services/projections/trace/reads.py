@@ -35,10 +35,11 @@ def _array(value: object) -> list[Any]:
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
-    item = {name: row[name] for name in queries.ITEM_COLUMNS if name != "item"}
-    item["fact"] = f"{row['source']}#{row['fact_id']}"
-    item["flags"] = ["corrected"] if row.get("corrected") else []
-    return item
+    """A movement or link row as the API lists it (the row itself, which is not kept)."""
+    del row["item"]
+    row["fact"] = f"{row['source']}#{row['fact_id']}"
+    row["flags"] = ["corrected"] if row.pop("corrected", False) else []
+    return row
 
 
 class Statements:
