@@ -113,6 +113,9 @@ def assert_answered(document: Any, profiles: frozenset[str] = frozenset()) -> No
     mapping = map_document(document, source="urn:test", document_id="doc",
                            profiles=profiles)
     assert "epcis.unprocessable" not in {r.code for r in mapping.reasons}, mapping.reasons
+    for reason in mapping.reasons:  # every refusal has a reason: a code, a path, a message
+        assert reason.code.startswith(("epcis.", "gdst.")), reason
+        assert reason.message, reason
     if mapping.reasons:
         assert mapping.facts == []  # nothing half-applied
         assert all(r.path.startswith("$") for r in mapping.reasons)
