@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup system-deps kafka-artifacts test test-unit lint demo up down bench clean \
-        metrics-catalogue
+.PHONY: setup system-deps kafka-artifacts test test-unit test-faults lint demo up down bench \
+        clean metrics-catalogue
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: setup lint
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+test-faults: setup  # the full fault run (100,000+ facts, two rounds of faults); figures printed
+	FANGXIN_FAULTS=full $(BIN)/python -m pytest -s tests/reliability/test_faults.py
 
 demo: setup
 	$(BIN)/fangxin demo --once

@@ -23,13 +23,19 @@ class ServiceStartError(RuntimeError):
 
 @dataclass
 class ServiceProcess:
-    """One service (``python -m services.<name>``) with its own environment and log file."""
+    """One service (``python -m services.<module>``) with its own environment and log file;
+    ``name`` tells instances of one service apart (``workflow``, ``workflow.2``)."""
 
     name: str
     port: int
     env: dict[str, str]
     log_dir: Path
+    module: str = ""  # the service's package under services/; the name when empty
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def service(self) -> str:
+        return self.module or self.name
 
     @property
     def url(self) -> str:
@@ -44,7 +50,7 @@ class ServiceProcess:
         env = {**os.environ, **self.env, "FANGXIN_HTTP_PORT": str(self.port)}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"], env=env, stdout=log,
+                [sys.executable, "-m", f"services.{self.service}"], env=env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self
@@ -80,6 +86,12 @@ class ServiceProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def kill(self) -> int:
+        """SIGKILL (kill -9): no graceful stop, nothing flushed; returns the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        return self.process.wait(10)
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (a graceful stop), then SIGKILL if it does not end in time."""

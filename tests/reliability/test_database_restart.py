@@ -10,12 +10,14 @@ after a back-off, and anything else that stops the pump makes readiness fail.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
@@ -28,7 +30,6 @@ from services.intake.dedupe import PostgresSeenStore, SeenStoreUnavailableError
 from services.intake.settings import IntakeSettings
 from tests.factories import as_bytes, sampling_fact
 from tests.fixtures.producers import TEST_LAB, ProducersFile
-from tests.integration.test_intake_kafka import _publish, read_until
 
 pytestmark = pytest.mark.integration
 
@@ -105,3 +106,34 @@ def wait_ready(client: TestClient, within: float = 30) -> None:
     while client.get("/health/ready").status_code != 200:
         assert time.monotonic() < deadline, client.get("/health/ready").json()
         time.sleep(0.1)
+
+
+async def _publish(bootstrap: str, topic: str, values: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value)
+    finally:
+        await producer.stop()
+
+
+async def _read(bootstrap: str, topic: str) -> list[dict[str, object]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                isolation_level="read_committed", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=1000)
+        return [json.loads(r.value) for part in batches.values() for r in part]
+    finally:
+        await consumer.stop()
+
+
+def read_until(bootstrap: str, topic: str, count: int, timeout: float = 30
+               ) -> list[dict[str, object]]:
+    """The committed records of ``topic`` once there are ``count`` (or what there is then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        values = asyncio.run(_read(bootstrap, topic))
+        if len(values) >= count or time.monotonic() > deadline:
+            return values
