@@ -26,11 +26,23 @@ from services.workflow.decisions import (
     NotAuthorizedError,
     Outcome,
 )
-from services.workflow.domain.calendar import SHANGHAI, CalendarDataError
+from services.workflow.domain.calendar import SHANGHAI, CalendarDataError, parse_year_file
 from services.workflow.domain.cases import Case
 from services.workflow.domain.commands import AdvanceCase
 from services.workflow.public_events import public_event
 
+_DAY = {"type": "string", "format": "date", "examples": ["2026-01-01"]}
+YEAR_FILE_DOC = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["format_version", "year", "source"],
+    "description": "a year file (services/workflow/domain/yearfiles.py)",
+    "properties": {
+        "format_version": {"const": 1}, "year": {"type": "integer", "examples": [2026]},
+        "notice": {"type": "string"}, "source": {"type": "string"}, "published": _DAY,
+        "holidays": {"type": "array", "items": {"type": "object", "required": ["name"],
+                                                  "properties": {"name": {"type": "string"},
+                                                                 "date": _DAY, "from": _DAY,
+                                                                 "to": _DAY}}},
+        "adjusted_workdays": {"type": "array", "items": _DAY}}}}}}}
 _STATUS = {"not_authorized": 403, "case_not_found": 404, "invalid_reason": 422,
            "missing_argument": 422, "unknown_command": 422}
 
@@ -114,16 +126,16 @@ def calendar_router(workflow: Workflow, index: CaseIndex, credentials: Credentia
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days",
-                 responses=errors(400, 403))
+                 responses=errors(400, 403), openapi_extra=YEAR_FILE_DOC)
     async def load_year(caller: Authenticated, year_file: Annotated[dict[str, Any], Body()]
                         ) -> dict[str, Any]:
         if caller.role is not Role.OFFICE:
             raise ApiError(403, "not_authorized", "only the district office loads calendars")
         text = json.dumps(year_file, ensure_ascii=False)
-        year = int(year_file.get("year", 0))
-        start = datetime(year, 1, 1, tzinfo=SHANGHAI) if year else datetime.now(SHANGHAI)
-        end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI) if year else start
         try:
+            year = parse_year_file(text).year  # checked before its year is used
+            start = datetime(year, 1, 1, tzinfo=SHANGHAI)
+            end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
             cases = await asyncio.to_thread(index.provisional_cases, start, end)
             changed = await asyncio.to_thread(workflow.load_year, text, cases)
         except CalendarDataError as exc:

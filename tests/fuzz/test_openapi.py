@@ -92,3 +92,18 @@ def test_no_request_the_document_allows_or_forbids_gets_a_5xx_or_an_undocumented
     assert found == {}, "\n\n".join(f"== {where}: {title}\n{report}"
                                     for where, failures in found.items()
                                     for title, report in failures.items())
+
+
+BAD_YEARS = ["abc", 10000, [1], -5, 1e30, None, True, 0, 9999]  # each was a 500 once
+
+
+@pytest.mark.parametrize("year", BAD_YEARS, ids=repr)
+def test_a_year_file_with_an_unusable_year_is_refused_not_a_server_error(
+        fuzz_stack: FuzzStack, year: object):
+    answer = requests.post(f"{fuzz_stack.url('workflow')}/calendar/years", timeout=30,
+                           headers={"Authorization": f"Bearer {fuzz_stack.office_token}"},
+                           json={"format_version": 1, "year": year, "source": "https://x",
+                                 "holidays": [], "adjusted_workdays": []})
+    fuzz_stack.count("schemathesis workflow")
+
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid_year_file")

@@ -83,6 +83,9 @@ class YearCalendar:
         return frozenset(day for holiday in self.holidays for day in holiday.days())
 
 
+FIRST_YEAR, LAST_YEAR = 1949, 2199  # a calendar year of the People's Republic, with room
+
+
 def parse_year_file(text: str) -> YearCalendar:
     """Read a year file's JSON text (the caller reads the file)."""
     try:
@@ -95,6 +98,8 @@ def parse_year_file(text: str) -> YearCalendar:
     year = raw.get("year")
     if not isinstance(year, int) or isinstance(year, bool):
         _fail("year file: 'year' must be an integer")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        _fail(f"year file: 'year' must be from {FIRST_YEAR} to {LAST_YEAR}")
     source = raw.get("source")
     if not isinstance(source, str) or not source.strip():
         _fail(f"{year}: 'source' (the notice's address) is required")
