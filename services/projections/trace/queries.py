@@ -120,9 +120,9 @@ _LEVEL_MOVEMENTS = (
 )
 _LEVEL_LINKS = (
     "lk" + _COLUMNS + " AS (SELECT " + _LINK_ITEM.format(d="0") +
-    " FROM {s}trace_link k WHERE ("
-    "(k.from_lot {in_codes} AND (k.to_lot IS NULL OR k.to_lot {in_known}))"
-    " OR (k.to_lot {in_codes} AND (k.from_lot IS NULL OR k.from_lot {in_known})))"
+    " FROM {s}trace_link k WHERE (k.from_lot {in_codes} OR k.to_lot {in_codes})"  # the index
+    " AND ((k.from_lot {in_codes_set} AND (k.to_lot IS NULL OR k.to_lot {in_known}))"  # hashed
+    " OR (k.to_lot {in_codes_set} AND (k.from_lot IS NULL OR k.from_lot {in_known})))"
     " AND " + _WINDOW.format(a="k") + " AND (k.at, k.source, k.fact_id, k.seq) " + _AFTER +
     " ORDER BY k.at, k.source, k.fact_id, k.seq LIMIT %(limit)s)"
 )

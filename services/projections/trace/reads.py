@@ -50,9 +50,10 @@ class Statements:
 
         def fmt(sql: str) -> str:
             sql = sql.replace("{in_codes}", member("codes")).replace("{in_tos}", member("tos"))
+            sets = queries.IN_LIST_SQLITE if sqlite else queries.IN_SET_POSTGRES
             sql = sql.replace("{in_frontier}", member("frontier")).replace(
-                "{in_known}", (queries.IN_LIST_SQLITE if sqlite else queries.IN_SET_POSTGRES)
-                .format(name="known"))
+                "{in_known}", sets.format(name="known")).replace(
+                "{in_codes_set}", sets.format(name="codes"))
             return schema.dialect(sql, prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in schema.CREATE]
