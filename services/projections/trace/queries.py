@@ -140,8 +140,8 @@ IN_LIST_POSTGRES: Final = (  # an array once per statement: index scans from its
 IN_SET_POSTGRES: Final = (  # tested against many rows: hashed
     "IN (SELECT json_array_elements_text(CAST(%({name})s AS json)))")
 
-# ``{in_codes}`` is a list membership test (a JSON array, see ``IN_LIST_*``)
-# (``{in_tos}`` the same on the list ``tos``).
+# ``{in_codes}`` is a list membership test (a JSON array, see ``IN_LIST_*``), ``{in_tos}`` the
+# same on the list ``tos``; ``{in_codes_set}`` and ``{in_tos_set}`` test them row by row, hashed.
 MOVEMENTS_OF_LOTS: Final = (
     "SELECT " + _json_of([(c, f"m.{c}") for c in PAIR_COLUMNS], "m") +
     " FROM {s}trace_movement m WHERE m.kind IN ('shipped', 'received')"
@@ -152,7 +152,7 @@ MOVEMENTS_OF_PAIRS: Final = (  # the shipments and receipts of some lots to some
     "SELECT {ja}({jv}({jarr}(" + ", ".join(f"m.{c}" for c in PAIR_COLUMNS) + ", "
     + _CORRECTED.format(s="{s}", a="m").removesuffix(" AS corrected") + "))) AS a"
     " FROM {s}trace_movement m WHERE m.kind IN ('shipped', 'received')"
-    " AND m.lot_code {in_codes} AND m.to_entity {in_tos}"
+    " AND m.lot_code {in_codes} AND m.to_entity {in_tos_set}"  # a hashed set: maybe thousands
 )
 LOTS_IN: Final = "SELECT * FROM {s}trace_lot WHERE lot_code {in_codes}"
 ENTITIES_IN: Final = "SELECT * FROM {s}trace_entity WHERE entity_id {in_codes}"

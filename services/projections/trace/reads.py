@@ -53,7 +53,8 @@ class Statements:
             sets = queries.IN_LIST_SQLITE if sqlite else queries.IN_SET_POSTGRES
             sql = sql.replace("{in_frontier}", member("frontier")).replace(
                 "{in_known}", sets.format(name="known")).replace(
-                "{in_codes_set}", sets.format(name="codes"))
+                "{in_codes_set}", sets.format(name="codes")).replace(
+                "{in_tos_set}", sets.format(name="tos"))
             return schema.dialect(sql, prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in schema.CREATE]
