@@ -57,7 +57,8 @@ class CommandRequest(BaseModel):
     deadline: str | None = Field(None, description="for extend_deadline / pause / resume")
     approval_ref: str | None = Field(None, description="approval document of an extension")
     args: dict[str, Any] = Field(default_factory=dict, description="e.g. {'lab': ...}")
-    at: datetime | None = Field(None, description="when it was decided; default: now")
+    at: Timestamp | None = Field(None, description="when it was decided (RFC 3339 with an "
+                                 "offset); default: now")
 
 
 class CaseFilter(BaseModel):

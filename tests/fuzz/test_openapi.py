@@ -14,6 +14,9 @@ not fuzzed here.
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import requests
 import schemathesis
@@ -34,6 +37,7 @@ from tests.fuzz.conftest import API_SERVICES, FuzzStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}  # per operation
+KNOWN_EXAMPLES = 25  # and valid requests about a known case, lot or business
 CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance,
                response_headers_conformance, response_schema_conformance]
 CHECKS = {GenerationMode.POSITIVE: CONFORMANCE,
@@ -41,15 +45,18 @@ CHECKS = {GenerationMode.POSITIVE: CONFORMANCE,
 
 
 def fuzz_operation(operation: schemathesis.APIOperation, mode: GenerationMode, base_url: str,
-                   session: requests.Session) -> tuple[int, dict[str, str]]:
-    """Requests sent and the failures found (check title -> first report), for one operation."""
+                   session: requests.Session, path_parameters: dict[str, str] | None = None
+                   ) -> tuple[int, dict[str, str]]:
+    """Requests sent and the failures found (check title -> first report), for one operation;
+    with ``path_parameters``, on what they name (past the 404 of an unknown id)."""
     sent = [0]
     failures: dict[str, str] = {}
 
-    @settings(max_examples=EXAMPLES[mode], deadline=None, database=None, derandomize=True,
+    @settings(max_examples=EXAMPLES[mode] if path_parameters is None else KNOWN_EXAMPLES,
+              deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case: schemathesis.Case) -> None:
         response = case.call(base_url=base_url, session=session, timeout=30)
         sent[0] += 1
@@ -79,13 +86,19 @@ def test_no_request_the_document_allows_or_forbids_gets_a_5xx_or_an_undocumented
     assert len(operations) >= 3, [op.label for op in operations]  # the service's own API
     found: dict[str, dict[str, str]] = {}
     per_operation: dict[str, int] = {}
+    known = fuzz_stack.known()
     for operation in operations:
-        for mode in EXAMPLES:
-            sent, failures = fuzz_operation(operation, mode, base_url, session)
+        names = set(re.findall(r"\{(\w+)\}", operation.path))
+        passes = [(mode, None) for mode in EXAMPLES]
+        if names and names <= set(known):
+            passes.append((GenerationMode.POSITIVE, {n: known[n] for n in names}))
+        for mode, path_parameters in passes:
+            sent, failures = fuzz_operation(operation, mode, base_url, session, path_parameters)
             per_operation[operation.label] = per_operation.get(operation.label, 0) + sent
             fuzz_stack.count(f"schemathesis {service}", sent)
+            where = "known ids" if path_parameters else mode.value
             if failures:
-                found[f"{operation.label} ({mode.value})"] = failures
+                found[f"{operation.label} ({where})"] = failures
     print(f"\nschemathesis {service}: {sum(per_operation.values())} requests over "
           f"{len(operations)} operations: {per_operation}")
     assert all(per_operation.values()), per_operation  # every operation was exercised
@@ -107,3 +120,32 @@ def test_a_year_file_with_an_unusable_year_is_refused_not_a_server_error(
     fuzz_stack.count("schemathesis workflow")
 
     assert (answer.status_code, answer.json()["code"]) == (422, "invalid_year_file")
+
+
+def test_every_command_on_a_known_case_is_answered_without_a_server_error(
+        fuzz_stack: FuzzStack):
+    """The commands a case's state allows and the deadline commands, at odd times and with
+    odd arguments (a time without an offset and an extension no rule grants were 500s)."""
+    url = f"{fuzz_stack.url('workflow')}/cases/{fuzz_stack.known()['case_id']}"
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {fuzz_stack.office_token}"
+    case = session.get(url, timeout=30).json()
+    commands = [*case["available_commands"], "extend_deadline", "pause_clock", "resume_clock"]
+    extras: list[dict[str, object]] = [{}]
+    extras += [{"deadline": name, "approval_ref": "龙市监〔2023〕1号", "reason": "'%_"}
+               for name in case["deadlines"]]
+    extras.append({"deadline": "x\x00", "args": {"lab": ["x"], "measures": {"a": None}}})
+    times = ["2023-01-01T00:00:00", "2023-06-12T10:00:00+08:00", "0001-01-01T00:00:00Z",
+             "9999-12-31T23:59:59-14:00", None]
+    answers = {}
+    for command in commands:
+        for at in times:
+            for extra in extras:
+                body = {"command": command, "at": at, **extra}
+                answer = session.post(f"{url}/commands", json=body, timeout=30)
+                answers[json.dumps(body, ensure_ascii=False)] = answer.status_code
+    fuzz_stack.count("commands on a known case", len(answers))
+
+    assert {body: status for body, status in answers.items() if status >= 500} == {}
+    assert set(answers.values()) <= {200, 404, 409, 422}, set(answers.values())
+    assert 200 in answers.values()  # some command was applied: the requests reached the case

@@ -26,6 +26,7 @@ from services.workflow.domain.errors import (
 )
 from services.workflow.domain.kinds import CaseKind, case_uuid
 from services.workflow.domain.machines import MACHINES, Machine, Transition
+from services.workflow.domain.ruleitems import NoExtensionError
 
 DueSpec = dict[str, Any]  # due_at, warn_at, provisional, budget, started_at (all JSON-able)
 
@@ -124,8 +125,11 @@ class Case(Aggregate):
         if name not in self.machine.extendable:
             raise NotExtendableError(self.case_id, name)
         deadline = self._running_deadline(name)
-        spec = planner.due(name, deadline["started_at"], pauses=deadline["pauses"],
-                           extensions=deadline["extensions"] + 1)
+        try:
+            spec = planner.due(name, deadline["started_at"], pauses=deadline["pauses"],
+                               extensions=deadline["extensions"] + 1)
+        except NoExtensionError:  # the case's rule set grants this limit no extension
+            raise NotExtendableError(self.case_id, name) from None
         if spec is None or not approval_ref.strip():
             raise MissingArgumentError(self.case_id, "approval_ref")
         self._extended(name=name, approval_ref=approval_ref, at=at, by=by, spec=spec)

@@ -52,6 +52,10 @@ class Provenance:
         return self.confidence is not Confidence.VERIFIED
 
 
+class NoExtensionError(ValueError):
+    """An extension asked of a time limit whose rule grants none."""
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A time limit (时限): its budget, what starts it, its standard extension, uncounted pauses."""
@@ -70,7 +74,7 @@ class DeadlineRule:
             raise ValueError(msg)
         if times and self.extension is None:
             msg = f"the time limit {self.name!r} has no extension"
-            raise ValueError(msg)
+            raise NoExtensionError(msg)
         return (self.extension,) * times if self.extension else ()
 
     def counted_pauses(self, pauses: Iterable[Pause]) -> tuple[Pause, ...]:
