@@ -102,6 +102,7 @@ class Prober:
             "Authorization": f"Bearer {stack.office_token}"}) for s in SERVICES}
         self.required: dict[tuple[str, str], list[str]] = {}
         self.plain: dict[Parameter, Answer] = {}
+        self.suite = "injection"  # what the requests count towards
 
     def ask(self, parameter: Parameter, value: str) -> Answer:
         path = self.stack_path(parameter, value)
@@ -109,7 +110,7 @@ class Prober:
                                                                    parameter.path)]}
         if parameter.where == "query":
             query[parameter.name] = value
-        self.stack.count("injection")
+        self.stack.count(self.suite)
         try:
             return Answer.of(self.clients[parameter.service].get(path, params=query))
         except httpx.TransportError as exc:  # a dropped connection is a finding too
@@ -206,15 +207,8 @@ def no_rebuild_running(stack: FuzzStack) -> None:
 
 @pytest.fixture(scope="module")
 def prober(fuzz_stack: FuzzStack) -> Iterator[Prober]:
-    office = {"Authorization": f"Bearer {fuzz_stack.office_token}"}
-    cases = httpx.get(f"{fuzz_stack.url('projections')}/cases", headers=office,
-                      params={"kind": "SD"}, timeout=30).json()
-    assert cases, "the data set has SD cases"
-    lot = fuzz_stack.dataset.truth.traced_lot
-    assert lot is not None
-    valid = {"case_id": cases[0]["case_id"], "entity_id": lot.market_id, "lot": lot.lot_code,
-             "period": "2023", "year": "2023", "from": "2023-01-01T00:00:00+08:00",
-             "to": "2024-01-01T00:00:00+08:00"}
+    valid = {**fuzz_stack.known(), "period": "2023", "year": "2023",
+             "from": "2023-01-01T00:00:00+08:00", "to": "2024-01-01T00:00:00+08:00"}
     made = Prober(fuzz_stack, valid)
     yield made
     for client in made.clients.values():
@@ -224,6 +218,9 @@ def prober(fuzz_stack: FuzzStack) -> Iterator[Prober]:
 @pytest.fixture(scope="module")
 def every_parameter(fuzz_stack: FuzzStack, prober: Prober) -> list[Parameter]:
     found = parameters(fuzz_stack, prober)
+    print(f"\ninjection: {len(found)} parameters of "
+          f"{len({(p.service, p.path) for p in found})} GET operations: "
+          f"{[p.label for p in found]}")
     assert {p.name for p in found} >= {"unit", "township", "kind", "state", "cursor", "period",
                                        "year", "from", "to", "lot", "case_id", "entity_id"}
     return found
@@ -239,13 +236,14 @@ def test_plain_matching_values_find_rows_so_a_leak_would_show(fuzz_stack: FuzzSt
     assert projections.get("/cases", params={"kind": "SD"}).json()
     assert projections.get(f"/lots/{quote(prober.valid['lot'], safe='')}/downstream").json()[
         "movements"]
-    fuzz_stack.count("injection", 6)
+    fuzz_stack.count("injection (controls)", 6)
 
 
 def test_every_parameter_refuses_or_matches_nothing_for_the_nasty_strings(
         fuzz_stack: FuzzStack, prober: Prober, every_parameter: list[Parameter]):
     no_rebuild_running(fuzz_stack)
     before = tables(fuzz_stack)
+    prober.suite = "injection (fixed strings)"
     wrong = {f"{p.label} = {value[:40]!r}": why for p in every_parameter for value in NASTY
              if (why := prober.refusal(p, value)) is not None}
     after = tables(fuzz_stack)
@@ -270,6 +268,7 @@ def test_every_parameter_refuses_or_matches_nothing_for_generated_strings(
 
     no_rebuild_running(fuzz_stack)
     before = tables(fuzz_stack)
+    prober.suite = "injection (generated strings)"
     probe()
     assert wrong == {}
     assert set(tables(fuzz_stack)) == set(before)
