@@ -105,9 +105,18 @@ class Workflow(EventSourcedProjection[UUID]):
     # people over HTTP ------------------------------------------------------------------------
 
     def act(self, command: AdvanceCase) -> Decision:
-        """A unit acts on a case; a repeat of the same message id changes nothing."""
-        return self._save_with_retries(lambda session: self._decide_message(
-            command.message_id, [command], session))
+        """A unit acts on a case; a repeat of the same message id changes nothing.
+
+        If other writers changed the case before each of its ``max_attempts`` saves, nothing
+        is recorded and the refusal is named (``concurrent_update``): sending it again is safe.
+        """
+        try:
+            return self._save_with_retries(lambda session: self._decide_message(
+                command.message_id, [command], session))
+        except ConcurrencyConflictError:
+            return Decision(Outcome.REFUSED, command.case_id, ConcurrencyConflictError.code,
+                            f"case {command.case_id} changed under {self.max_attempts} attempts "
+                            "to record the command; nothing was recorded, send it again")
 
     def fire_timer(self, case_id: str, deadline: str, kind: str, now: datetime) -> bool:
         """Fire one warning or overdue timer; exactly once however many instances try."""

@@ -12,4 +12,7 @@ class UnusableFactError(WorkflowError):
 
 
 class ConcurrencyConflictError(WorkflowError):
-    """Other writers kept changing the same cases and retries ran out: redeliver later."""
+    """Other writers kept changing the same cases and retries ran out: redeliver later
+    (a Kafka batch), or answer 409 with this code (a command over HTTP)."""
+
+    code = "concurrent_update"

@@ -57,6 +57,7 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
             "INSERT INTO {0} (message_id) SELECT unnest(%s::text[])").format(table)
         self._select_inbox = SQL(
             "SELECT message_id FROM {0} WHERE message_id = ANY(%s::text[])").format(table)
+        self._notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
         self._select_events_of = SQL(
             "SELECT originator_id, originator_version, topic, state FROM {0}"
             " WHERE originator_id = ANY(%s::{1}[]) ORDER BY originator_id, originator_version"
@@ -78,6 +79,19 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events], [e.state for e in stored_events]), prepare=True)
+
+    def _notify_channel(self, curs: Any) -> None:
+        """eventsourcing's NOTIFY, never prepared.
+
+        psycopg prepares a statement on its sixth run. When that run is queued in a pipeline
+        behind a statement that fails (the inbox insert of a writer that lost a race), the
+        server never sees the PREPARE, yet psycopg records it as prepared without checking on
+        that path, and eventsourcing holds the error until the transaction block ends, so the
+        cache is not cleared either: later inserts on that pooled connection fail with
+        'prepared statement "_pg3_N" does not exist' (500s over HTTP, failed Kafka batches).
+        The insert's other statements are prepared explicitly, which psycopg does check.
+        """
+        curs.execute(self._notify, prepare=False)
 
     def select_inbox(self, message_ids: Iterable[str]) -> set[str]:
         """The ids among ``message_ids`` that are in the inbox already."""
