@@ -15,6 +15,7 @@ the answering thread and the event loop then compete for the GIL.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -80,14 +81,38 @@ class IntakePump:
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_partition_fetch_bytes=fetch_bytes, fetch_max_bytes=max(fetch_bytes, 52_428_800),
             client_id=f"{config.group_id}-consumer")
-        self.producer = AIOKafkaProducer(
+        self.producer = self._new_producer()
+        await self.producer.start()
+        await self.consumer.start()
+        self.running = True
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        config = self.config
+        return AIOKafkaProducer(
             bootstrap_servers=config.bootstrap, transactional_id=config.transactional_id,
             enable_idempotence=True, linger_ms=0, max_batch_size=1_048_576,
             max_request_size=self._max_request_size,
             client_id=f"{config.group_id}-producer")
-        await self.producer.start()
-        await self.consumer.start()
-        self.running = True
+
+    async def _renew_producer(self) -> None:
+        """A new transactional producer with the same id, in place of one a Kafka error may have
+        broken (aiokafka's sender task ends when the broker goes away mid-transaction, and the
+        producer refuses every later transaction). Starting it aborts the old open transaction;
+        while Kafka is away, starting is tried again."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.producer.stop(), timeout=10)
+        while not self._stop.is_set():
+            renewed = self._new_producer()
+            try:
+                await renewed.start()
+            except KafkaError as exc:
+                log.warning("a new producer could not start yet", extra={"error": repr(exc)})
+                with contextlib.suppress(Exception):
+                    await renewed.stop()
+                await asyncio.sleep(1.0)
+                continue
+            self.producer = renewed
+            return
 
     async def stop(self) -> None:
         self._stop.set()
@@ -116,6 +141,8 @@ class IntakePump:
                     self._rewind(batches)
                     await asyncio.sleep(backoff)  # back off before consuming the batch again
                     backoff = min(backoff * 2, 10.0)
+                    if isinstance(exc, KafkaError):
+                        await self._renew_producer()
                 except Exception:  # not transient: stop, and say so (readiness fails)
                     log.critical("the pump stopped on an unexpected error", exc_info=True)
                     self.running = False
