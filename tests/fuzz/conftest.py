@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
+import httpx
 import pytest
 
 from contracts.topics import Topics
@@ -57,6 +58,16 @@ class FuzzStack:
 
     def count(self, suite: str, n: int = 1) -> None:
         self.requests[suite] = self.requests.get(suite, 0) + n
+
+    def known(self) -> dict[str, str]:
+        """Path parameters that find something: an SD case, the traced lot, its market."""
+        office = {"Authorization": f"Bearer {self.office_token}"}
+        cases = httpx.get(f"{self.url('projections')}/cases", headers=office,
+                          params={"kind": "SD"}, timeout=30).json()
+        lot = self.dataset.truth.traced_lot
+        assert cases, "the data set has SD cases"
+        assert lot is not None, "the data set has a traced lot"
+        return {"case_id": cases[0]["case_id"], "lot": lot.lot_code, "entity_id": lot.market_id}
 
 
 def _producers_file(folder: Path, token: str) -> Path:
