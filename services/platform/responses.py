@@ -45,11 +45,19 @@ WHY: dict[int, str] = {
     409: "the request conflicts with the current state",
     413: "the body is over the limit (body_too_large)",
     422: "the request does not match its schema (invalid_request) or a value is refused",
+    429: "too many requests from this caller (rate_limited); Retry-After says when to retry",
 }
+LIMITS = (413, 429)  # what services/platform/limits.py answers in front of the units' APIs
 FRAMEWORK = frozenset({400, 404})  # statuses the framework answers too, with ``detail``
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` documenting the refusals ``statuses`` with their bodies."""
-    return {status: {"model": ErrorBody | FrameworkError if status in FRAMEWORK else ErrorBody,
-                     "description": WHY[status]} for status in statuses}
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody | FrameworkError if status in FRAMEWORK else ErrorBody,
+                 "description": WHY[status]} for status in statuses}
+    if 429 in documented:
+        documented[429]["headers"] = {"Retry-After": {
+            "description": "whole seconds until the caller may send again",
+            "schema": {"type": "integer"}}}
+    return documented

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
-from services.platform.responses import errors
+from services.platform.responses import LIMITS, errors
 from services.projections.rebuild import RebuildError, Rebuilds
 from services.projections.switch import ViewSwitch
 
@@ -38,7 +38,7 @@ Lag = Callable[[], Awaitable[dict[tuple[str, str], int]]]  # (read model, topic)
 
 def admin_router(rebuilds: Rebuilds, switches: dict[str, ViewSwitch], lag: Lag,
                  credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["admin"], prefix="/admin", responses=errors(401, 403, 422))
+    router = APIRouter(tags=["admin"], prefix="/admin", responses=errors(401, 403, 422, *LIMITS))
 
     def office(request_caller: Annotated[Caller, Depends(credentials.authenticate)]) -> Caller:
         if request_caller.role != Role.OFFICE:

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
-from services.platform.responses import errors
+from services.platform.responses import LIMITS, errors
 from services.projections.case_views import CaseView
 
 
 def case_router(view: CaseView, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["cases"], responses=errors(401, 422))
+    router = APIRouter(tags=["cases"], responses=errors(401, 422, *LIMITS))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     def scope(caller: Caller) -> str | None:

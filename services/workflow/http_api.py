@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from contracts.times import Timestamp
 from services.platform.auth import Caller, Credentials, Role
 from services.platform.http import ApiError
-from services.platform.responses import errors
+from services.platform.responses import LIMITS, errors
 from services.workflow.application import Workflow
 from services.workflow.case_index import CaseIndex, CaseQuery
 from services.workflow.decisions import (
@@ -76,7 +76,7 @@ class CaseFilter(BaseModel):
 
 
 def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["cases"], responses=errors(401, 422))
+    router = APIRouter(tags=["cases"], responses=errors(401, 422, *LIMITS))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     def visible(caller: Caller, case: Case) -> bool:
@@ -123,7 +123,7 @@ def case_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) 
 
 
 def calendar_router(workflow: Workflow, index: CaseIndex, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["calendar"], responses=errors(401, 422))
+    router = APIRouter(tags=["calendar"], responses=errors(401, 422, *LIMITS))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     @router.post("/calendar/years", summary="Load a year's holidays and 调休 working days",

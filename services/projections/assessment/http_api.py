@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
-from services.platform.responses import errors
+from services.platform.responses import LIMITS, errors
 from services.projections.assessment.attribution import Scope, township_name
 from services.projections.assessment.exports import (
     build_bulletin,
@@ -48,7 +48,7 @@ def _period(text: str) -> Period:
 
 
 def assessment_router(view: AssessmentReader, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["assessment"], responses=errors(401, 422))
+    router = APIRouter(tags=["assessment"], responses=errors(401, 422, *LIMITS))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
     PeriodQuery = Annotated[str, Query(description=PERIOD_DOC, examples=["2024-Q2"])]  # noqa: N806
     ByQuery = Annotated[By, Query(description="group rows by unit, township or action")]  # noqa: N806

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from contracts.times import Timestamp
 from services.platform.auth import Caller, Credentials
 from services.platform.http import ApiError
-from services.platform.responses import errors
+from services.platform.responses import LIMITS, errors
 from services.projections.trace.analysis import InvalidCursorError
 from services.projections.trace.interface import DEFAULT_DEPTH, DEFAULT_LIMIT, MAX_DEPTH, TraceView
 from services.projections.trace.spreadsheet import lot_spreadsheet, range_spreadsheet
@@ -76,7 +76,7 @@ def may_see_dossier(caller: Caller, dossier: dict[str, Any]) -> bool:
 
 
 def trace_router(view: TraceView, credentials: Credentials) -> APIRouter:
-    router = APIRouter(tags=["trace"], responses=errors(401, 422))
+    router = APIRouter(tags=["trace"], responses=errors(401, 422, *LIMITS))
     Authenticated = Annotated[Caller, Depends(credentials.authenticate)]  # noqa: N806
 
     async def known(lot: str) -> None:
