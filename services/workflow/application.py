@@ -105,14 +105,27 @@ class Workflow(EventSourcedProjection[UUID]):
     # people over HTTP ------------------------------------------------------------------------
 
     def act(self, command: AdvanceCase) -> Decision:
-        """A unit acts on a case; a repeat of the same message id changes nothing.
+        """A unit acts on a case; a repeat of an applied message id changes nothing.
 
-        If other writers changed the case before each of its ``max_attempts`` saves, nothing
-        is recorded and the refusal is named (``concurrent_update``): sending it again is safe.
+        A refusal records nothing, not even the message id: the same request sent again is
+        decided again (refused again, or applied once the case allows it), never answered as
+        a duplicate of something that did not happen. If other writers changed the case
+        before each of its ``max_attempts`` saves, the refusal is ``concurrent_update``.
         """
+        def decide_once(session: Session) -> Decision:
+            mid = command.message_id
+            if session.seen(mid):
+                return Decision(Outcome.DUPLICATE_MESSAGE, command.case_id)
+            decision = decide(command, session, self.case_policy)
+            if decision.outcome is not Outcome.REFUSED:
+                session.receive(mid)
+            elif cast("InboxRecorder", self.recorder).select_inbox([mid]):
+                # read after the case: the same request, sent twice, changed it meanwhile
+                return Decision(Outcome.DUPLICATE_MESSAGE, command.case_id)
+            return decision
+
         try:
-            return self._save_with_retries(lambda session: self._decide_message(
-                command.message_id, [command], session))
+            return self._save_with_retries(decide_once)
         except ConcurrencyConflictError:
             return Decision(Outcome.REFUSED, command.case_id, ConcurrencyConflictError.code,
                             f"case {command.case_id} changed under {self.max_attempts} attempts "

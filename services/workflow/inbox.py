@@ -14,10 +14,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 _SQLITE_CHUNK = 500  # ids per query, well under SQLite's limit on bound parameters
@@ -63,6 +69,32 @@ class PostgresInboxRecorder(PostgresProcessRecorder):
             " WHERE originator_id = ANY(%s::{1}[]) ORDER BY originator_id, originator_version"
         ).format(Identifier(datastore.schema, events_table_name),
                  Identifier(datastore.originator_id_type))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        """eventsourcing's insert (one pipeline, one transaction), raising a failure where it
+        happens.
+
+        eventsourcing holds a failure of the events' statements until its transaction block
+        has ended, so the block commits an aborted transaction, and psycopg may answer that
+        with 'pipeline aborted' (an OperationalError: retried ten times, then a 500 or a
+        failed batch) instead of the unique violation of a writer that lost a race (an
+        IntegrityError: the workflow decides again and finds the winner's work).
+        """
+        if self.datastore.enable_db_functions:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        with (self.datastore.get_connection() as conn, conn.pipeline() as pipeline,
+              conn.transaction()):
+            with conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                pipeline.sync()
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> None:

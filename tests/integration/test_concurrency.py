@@ -266,6 +266,34 @@ def test_given_a_complaint_when_the_lead_accepts_and_a_co_unit_refuses_it_at_onc
     assert two[0].conflicts or two[1].conflicts, "no two saves ever met: nothing raced"
 
 
+ORDER_ROUNDS = 20
+
+
+def test_given_a_command_that_needs_another_first_when_both_race_then_it_lands_or_is_refused_by_name_and_its_retry_with_the_same_key_lands_once(  # noqa: E501
+        cluster: Cluster, two: tuple[Instance, Instance]):
+    cluster.open_cases(two[0], *[fact("foodsafety.complaint.received", complaint_id=f"O-{n}",
+                                      received_at=now_iso()) for n in range(ORDER_ROUNDS)])
+    refused_first = 0
+    for n in range(ORDER_ROUNDS):
+        case_id, key, lead_on, co_on = f"CP-O-{n}", uuid.uuid4().hex, two[n % 2], two[1 - n % 2]
+        accept = partial(post, lead_on, LEAD, case_id, "accept_complaint")
+        agree = partial(post, co_on, CO_UNIT, case_id, "record_agreement", key=key)
+
+        (accepted, _), first = race(accept, agree)
+
+        assert accepted == 200, case_id
+        if first[0] == 409:  # decided before the acceptance: refused, and nothing recorded
+            assert first[1]["code"] in {"command_not_allowed", RETRYABLE}, (case_id, first)
+            refused_first += first[1]["code"] == "command_not_allowed"
+            first = post(co_on, CO_UNIT, case_id, "record_agreement", key=key)
+        assert (first[0], first[1]["outcome"]) == (200, "applied"), (case_id, first)
+        replay = post(lead_on, CO_UNIT, case_id, "record_agreement", key=key)
+        assert (replay[0], replay[1]["outcome"]) == (200, "duplicate_message"), case_id
+        assert advanced(history(two[0], case_id)) == ["accept_complaint", "record_agreement"]
+
+    assert refused_first, "the agreement never came before the acceptance: nothing raced"
+
+
 CROWD_ROUNDS = 15
 CROWD = {"confirm_risk_control": {"args": {"measures": "封存下架"}}, "close_retest_window": {}}
 
