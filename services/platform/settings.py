@@ -60,5 +60,4 @@ class ServiceSettings(BaseSettings):
             "POSTGRES_PASSWORD": self.postgres_password,
             "POSTGRES_SCHEMA": self.postgres_schema,
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # it drops tracking records in 9.5.6
-            "POSTGRES_PRE_PING": "y",  # a pooled connection may have died with a server restart
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from random import Random
@@ -19,9 +20,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from contracts.registry import by_type
+from contracts.topics import Topics
 from fangxin.catchup import CatchUp, Snapshot
 from fangxin.generator import Message
 from fangxin.generator.files import publish_messages
+from fangxin.generator.message import FACT
 from fangxin.local.postgres import PostgresServer
 from fangxin.local.services import ServiceProcess
 from fangxin.stack import LocalStack
@@ -42,11 +46,14 @@ class Fault:
     group: str
     read: int  # records the group had read on its topic when the fault was injected
     written: int  # records on that topic then
+    expected: int  # records on that topic once intake has answered what was published then
     detail: dict[str, Any] = field(default_factory=dict)
 
     @property
     def waiting(self) -> int:
-        return self.written - self.read
+        """Records published and not yet read by the group (on its topic, or still to be
+        routed there by intake)."""
+        return max(self.written, self.expected) - self.read
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,44 @@ def group_position(stack: LocalStack, group: str, topic: str) -> tuple[int, int]
                                        stack.partitions))
 
 
+def routed(messages: Sequence[Message], topics: Topics) -> dict[str, int]:
+    """Records ``messages`` put on each topic once intake has answered them: every message on
+    the inbound topic, every first copy of a fact on its canonical topic."""
+    kinds = by_type()
+    found = Counter(topics.name(kinds[m.fact_type].topic) for m in messages
+                    if m.kind == FACT and m.fact_type in kinds)
+    return {topics.inbound: len(messages), **found}
+
+
+async def _await_point(bootstrap: str, group: str, topic: str, partitions: int, share: float,
+                       expected: int, within: float = 600) -> tuple[int, int]:
+    """(read, written) once ``group`` has read ``share`` of what waits for it on ``topic``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                              enable_auto_commit=False)
+    await admin.start()
+    await reader.start()
+    assigned = [TopicPartition(topic, p) for p in range(partitions)]
+
+    async def position() -> tuple[int, int]:
+        committed = await admin.list_consumer_group_offsets(group)
+        read = sum(committed[tp].offset for tp in assigned
+                   if tp in committed and committed[tp].offset >= 0)
+        return read, sum((await reader.end_offsets(assigned)).values())
+
+    try:
+        read, written = await position()
+        target = read + share * (max(expected, written) - read)
+        async with asyncio.timeout(within):
+            while read < target:
+                await asyncio.sleep(0.02)
+                read, written = await position()
+        return read, written
+    finally:
+        await reader.stop()
+        await admin.close()
+
+
 async def _group_state(bootstrap: str, group: str) -> str:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -172,6 +217,7 @@ class Injector:
         self.postgres = postgres
         self.started = time.monotonic()
         self.faults: list[Fault] = []
+        self.published: list[Message] = []
 
     @property
     def bootstrap(self) -> str:
@@ -183,39 +229,48 @@ class Injector:
         for step, chunk in zip(steps, parts, strict=False):
             if step.kind == "kill-mid-rebalance":
                 self._kill_mid_rebalance(step, chunk)
+                self.published += chunk
                 continue
             publish(self.stack, chunk)
-            self._wait_for_point(step)
+            self.published += chunk
+            self._at_point(step)
             self._inject(step)
         for chunk in parts[len(steps):]:
             publish(self.stack, chunk)
+            self.published += chunk
 
-    def _wait_for_point(self, step: Step) -> None:
-        read, written = group_position(self.stack, step.group, step.topic)
-        target = read + step.share * (written - read)
-        eventually(lambda: group_position(self.stack, step.group, step.topic)[0] >= target,
-                   600, f"{step.group} past {target:.0f} on {step.topic}", pause=0.1)
+    def _at_point(self, step: Step) -> None:
+        """Wait until the step's group has read its share of what waits for it (what is on
+        its topic, or will be once intake has routed what was published), watching every
+        20 ms; record the fault there."""
+        assert self.stack.kafka is not None
+        expected = routed(self.published, self.stack.topics).get(step.topic, 0)
+        read, written = asyncio.run(_await_point(
+            self.stack.kafka.bootstrap_servers, step.group, step.topic, self.stack.partitions,
+            step.share, expected))
+        self.faults.append(Fault(step.kind, step.instance or step.target,
+                                 round(time.monotonic() - self.started, 1), step.group,
+                                 read, written, expected))
 
-    def _record(self, step: Step, target: str, **detail: Any) -> Fault:
+    def _record(self, step: Step, target: str, published: Sequence[Message], **detail: Any
+                ) -> Fault:
         read, written = group_position(self.stack, step.group, step.topic)
+        expected = routed(published, self.stack.topics).get(step.topic, 0)
         fault = Fault(step.kind, target, round(time.monotonic() - self.started, 1), step.group,
-                      read, written, detail)
+                      read, written, expected, detail)
         self.faults.append(fault)
         return fault
 
     def _inject(self, step: Step) -> None:
         if step.kind == "kill":
             victim = self.stack.services[step.instance or step.target]
-            self._record(step, victim.name)
             kill(victim)
             victim.start().wait_ready(120)
         elif step.kind == "restart-kafka":
-            self._record(step, "kafka")
             began = time.monotonic()
             self.stack.restart_kafka()
             self.faults[-1].detail["down_seconds"] = round(time.monotonic() - began, 1)
         elif step.kind == "restart-postgres":
-            self._record(step, "postgres")
             began = time.monotonic()
             assert self.postgres is not None
             self.postgres.restart("immediate")
@@ -234,7 +289,8 @@ class Injector:
         publish(self.stack, chunk)
         state = eventually(lambda: _rebalancing(self.bootstrap, step.group, newcomer), 180,
                            f"{step.group} rebalancing after {newcomer.name} joined", pause=0.02)
-        self._record(step, victim.name, group_state=state, newcomer=newcomer.name)
+        self._record(step, victim.name, [*self.published, *chunk], group_state=state,
+                     newcomer=newcomer.name)
         kill(victim)
         newcomer.wait_ready(120)
         victim.start().wait_ready(120)

@@ -28,8 +28,6 @@ from fangxin.local.processes import free_port
 from services.intake.app import create_app
 from services.intake.dedupe import PostgresSeenStore, SeenStoreUnavailableError
 from services.intake.settings import IntakeSettings
-from services.projections.generations import open_generations
-from services.projections.settings import ProjectionsSettings
 from tests.factories import as_bytes, sampling_fact
 from tests.fixtures.producers import TEST_LAB, ProducersFile
 
@@ -63,22 +61,6 @@ def test_a_claim_after_a_restart_answers_as_before(restartable: PostgresServer):
             first: "kafka:in:0:1", second: "kafka:in:0:10"}
     finally:
         store.close()
-
-
-def test_an_event_store_answers_its_first_query_after_a_restart(restartable: PostgresServer,
-                                                                  tmp_path: Path):
-    database = f"store{uuid.uuid4().hex[:8]}"
-    restartable.create_database(database)
-    settings = ProjectionsSettings(persistence="postgres", postgres_host=restartable.host,
-                                   postgres_port=restartable.port,
-                                   postgres_user=restartable.user, postgres_dbname=database,
-                                   sqlite_dir=tmp_path)
-    generations = open_generations(settings)  # e.g. what a rebuild asks first
-    assert generations.in_force() == {}
-
-    restartable.restart("immediate")
-
-    assert generations.in_force() == {}
 
 
 def test_an_unreachable_store_is_a_failure_the_pump_retries():
