@@ -52,6 +52,9 @@ SERVICES = ("intake", "workflow", "projections")
 BATCHES = {"FANGXIN_BATCH_MAX_RECORDS": "200"}  # more, smaller transactions: more points to
 # strike between, and a consumer group's progress moves in steps small enough to place a fault
 
+STALE = "server closed the connection unexpectedly"  # a pooled connection the crash killed
+STALE_CONNECTIONS = 15  # at most one per connection of the store's pool (eventsourcing: 5 + 10)
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout({"small": 900, "full": 7200}[SIZE])]
 
 
@@ -257,9 +260,12 @@ def test_every_read_model_equals_a_rebuild_from_offset_zero(faulted: Run, stack:
         live = {m["read_model"]: m for m in
                 client.get("/admin/read-models", params={"digest": "true"}).json()}
         status = rebuild(client)
-        if status["state"] == "failed":  # reported, not hidden: see docs/reliability.md
-            print(f"\nthe first rebuild failed, rebuilding again: {status.get('error')}")
-            faulted.notes.append(f"first rebuild failed: {status.get('error')}")
+        for _ in range(STALE_CONNECTIONS):  # reported, not hidden: see docs/reliability.md
+            if status["state"] != "failed" or STALE not in str(status.get("error")):
+                break
+            print(f"\na rebuild failed on a connection that died with PostgreSQL: "
+                  f"{status.get('error')}")
+            faulted.notes.append(f"rebuild failed: {status.get('error')}")
             status = rebuild(client)
         assert status["state"] == "done", status
         rebuilt = {m["read_model"]: m for m in
