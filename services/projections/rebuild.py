@@ -2,11 +2,13 @@
 
 A rebuild of some of ``trace``, ``assessment`` and ``cases``:
 
-1. makes an empty place for generation *n* + 1 of each (:mod:`.generations`) and opens its view;
+1. makes an empty place for generation *n* + 1 of each (:mod:`.generations`) and opens its view
+   (the trace view without its secondary indexes: they are built once the rows are in);
 2. replays the topics that feed them from the beginning with a consumer of its own (no consumer
    group: the live feeder's offsets are untouched), a large batch per partition and per read
    model in one transaction with its position, exactly as the live feeder writes them;
-3. catches up with the end of the topics (a few rounds, while the live feeder goes on);
+3. catches up with the end of the topics (a few rounds, while the live feeder goes on), then
+   builds the deferred indexes and refreshes the statistics;
 4. takes the live feeder's lock (live batches wait; queries do not), replays the last records,
    checks that no new position is behind the live one, records the new generations in force,
    hands the new read models to the feeder (which goes on from their positions) and swaps the
@@ -178,6 +180,9 @@ class Rebuild:
             await asyncio.to_thread(self.generations.prepare, name, generation)
             self.views[name] = await asyncio.to_thread(
                 open_view, name, location_env(self.settings, name, generation))
+            defer = getattr(self.views[name], "defer_indexes", None)
+            if defer is not None:  # built after the load, before the first query
+                await asyncio.to_thread(defer)
             self.models[name] = projection(name, self.views[name])
         topics = self.settings.topics
         fed = routes(topics)
@@ -221,6 +226,9 @@ class Rebuild:
                 if behind <= CLOSE_ENOUGH:
                     break
             for view in self.views.values():
+                create_indexes = getattr(view, "create_indexes", None)
+                if create_indexes is not None:  # deferred in _run
+                    await asyncio.to_thread(create_indexes)
                 analyze = getattr(view, "analyze", None)
                 if analyze is not None:  # statistics before the first query on it
                     await asyncio.to_thread(analyze)

@@ -37,6 +37,7 @@ from services.projections.app import create_app
 from services.projections.generations import open_generations, schema_name, sqlite_path
 from services.projections.rebuild import Rebuild
 from services.projections.settings import ProjectionsSettings
+from services.projections.trace.schema import SECONDARY_INDEXES
 from tests.history import History, generate
 
 pytestmark = pytest.mark.integration
@@ -200,6 +201,19 @@ def generation_exists(settings: ProjectionsSettings, model: str, generation: int
                                " = %s", (schema_name(settings, model, generation),)).fetchall())
 
 
+def trace_indexes(settings: ProjectionsSettings, generation: int) -> set[str]:
+    """The secondary indexes of a generation of the trace read model."""
+    if settings.persistence == "sqlite":
+        with sqlite3.connect(sqlite_path(settings, "trace", generation)) as db:
+            return {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    with psycopg.connect(host=settings.postgres_host, port=settings.postgres_port,
+                         user=settings.postgres_user, dbname=settings.postgres_dbname) as db:
+        return {r[0] for r in db.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexname NOT LIKE"
+            " '%%pkey'", (schema_name(settings, "trace", generation),))}
+
+
 def test_a_rebuild_replays_into_a_fresh_generation_equal_to_the_live_one_and_goes_on_live(
         settings: ProjectionsSettings):
     history = generate()
@@ -222,6 +236,10 @@ def test_a_rebuild_replays_into_a_fresh_generation_equal_to_the_live_one_and_goe
             assert rebuilt[name]["generation"] == 1
             assert rebuilt[name]["digest"] == live[name]["digest"], name
         assert generation_zero_leftovers(settings) == []
+        # loaded without its secondary indexes, then given them before the switch
+        assert trace_indexes(settings, 1) == {
+            sql.removeprefix("CREATE INDEX IF NOT EXISTS ").split(" ", 1)[0]
+            for sql in SECONDARY_INDEXES}
 
         more = generate(scale=1, seed=99, prefix="n")  # the live feeder goes on, on gen 1
         added = fed(settings, publish(settings, more))

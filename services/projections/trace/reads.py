@@ -58,6 +58,8 @@ class Statements:
             return schema.dialect(sql, prefix, sqlite=sqlite)
 
         self.create = [fmt(sql) for sql in schema.CREATE]
+        self.indexes = [fmt(sql) for sql in schema.SECONDARY_INDEXES]
+        self.drop_indexes = [fmt(schema.drop_index(sql)) for sql in schema.SECONDARY_INDEXES]
         self.write = {name: fmt(w.values() if sqlite else w.recordset())
                       for name, w in schema.WRITES.items()}
         self.read = {name: fmt(getattr(queries, name)) for name in (
@@ -115,6 +117,20 @@ class TraceQueries:
             for name, batch in rows.batches().items():
                 if batch:
                     self._write_rows(curs, self.sql.write[name], batch)
+
+    def defer_indexes(self) -> None:
+        """Drop the secondary indexes of a read model being rebuilt (its tables are empty and
+        nobody queries them yet): rows load without their upkeep, and :meth:`create_indexes`
+        builds each index once, from sorted rows, before the first query."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.sql.drop_indexes:
+                curs.execute(statement)
+
+    def create_indexes(self) -> None:
+        """The secondary indexes (a no-op when they are there)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.sql.indexes:
+                curs.execute(statement)
 
     def lot(self, lot: str) -> dict[str, Any] | None:
         """What is known of a lot: product, origin (ILMD), certificates; None if never seen."""

@@ -91,6 +91,16 @@ CREATE: Final = (
     "CREATE INDEX IF NOT EXISTS trace_case_entity ON {s}trace_case (entity_id)",
 )
 
+SECONDARY_INDEXES: Final = tuple(sql for sql in CREATE if sql.startswith("CREATE INDEX"))
+"""Indexes the queries need and the writes do not: a rebuild builds them after loading."""
+
+
+def drop_index(create_index: str) -> str:
+    """The DROP of one of :data:`SECONDARY_INDEXES`."""
+    name = create_index.removeprefix("CREATE INDEX IF NOT EXISTS ").split(" ", 1)[0]
+    return "DROP INDEX IF EXISTS {s}" + name
+
+
 SELECT_ALL: Final = "SELECT * FROM {s}{table}"
 ANALYZE: Final = "ANALYZE {s}{table}"
 _INTEGERS: Final = frozenset({"seq", "state_version"})
