@@ -158,9 +158,7 @@ def copy_load(dsn: str, facts: Iterable[dict[str, Any]], chunk: int = 50_000) ->
                 _copy(conn, WRITES[name].table, WRITES[name].columns, text)
             seconds += time.perf_counter() - begin
             lots.absorb(dataclasses.replace(rows, **{name: [] for name in lists}))
-        columns = tuple(dict.fromkeys(c for name in ("lots_seen", "lots_product", "lots_origin",
-                                                     "lots_certificate")
-                                      for c in WRITES[name].columns))
+        columns = WRITES["lots"].columns
         merged: dict[str, dict[str, Any]] = {}
         for part in (lots.lots_seen, lots.lots_product, lots.lots_origin,
                      lots.lots_certificate):

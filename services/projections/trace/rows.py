@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from contracts.lots import normalise_lot
+from services.projections.trace.schema import LOT_COLUMNS
 
 SEP: Final = "\x1f"  # between the parts of a rank; lot codes and ids never hold control chars
 TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
@@ -130,13 +131,23 @@ class Rows:
         statement updates on conflict."""
         return {"movements": self.movements, "links": self.links, "edges": self.edges,
                 "certificates": self.certificates, "corrections": self.corrections,
-                "lots_seen": list(self.lots_seen.values()),
-                "lots_product": list(self.lots_product.values()),
-                "lots_origin": list(self.lots_origin.values()),
-                "lots_certificate": list(self.lots_certificate.values()),
+                "lots": self._lots(),
                 "entities": list(self.entities.values()),
                 "supervision": list(self.supervision.values()),
                 "cases": list(self.cases.values())}
+
+    def _lots(self) -> list[Row]:
+        """One row per lot with every part of its description this batch brings (the parts it
+        does not bring are None, which the upsert leaves alone)."""
+        lots: dict[str, Row] = {}
+        for part in (self.lots_seen, self.lots_product, self.lots_origin,
+                     self.lots_certificate):
+            for lot, row in part.items():
+                found = lots.get(lot)
+                if found is None:
+                    lots[lot] = found = dict.fromkeys(LOT_COLUMNS)
+                found.update(row)
+        return list(lots.values())
 
     # --- lot descriptions: the first (lowest rank) wins, within the batch as in the table ---
 

@@ -135,12 +135,27 @@ def _names(columns: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in columns.split(","))
 
 
-def _first_wins(columns: str, rank: str) -> Write:
-    names = _names(columns)
-    sets = ", ".join(f"{n} = excluded.{n}" for n in names if n != "lot_code")
-    return Write("trace_lot", names, (
-        f" ON CONFLICT (lot_code) DO UPDATE SET {sets}"
-        f" WHERE {{s}}trace_lot.{rank} IS NULL OR excluded.{rank} < {{s}}trace_lot.{rank}"))
+LOT_GROUPS: Final = {  # what a lot's description is made of; in each, the first (lowest rank) wins
+    "first_at": ("first_at",),
+    "product_rank": ("product", "product_id", "product_rank"),
+    "origin_rank": ("origin_kind", "origin_entity", "origin_location", "origin_at",
+                    "origin_step", "origin_ilmd", "origin_rank"),
+    "certificate_rank": ("certificate_no", "certificate_rank"),
+}
+LOT_COLUMNS: Final = ("lot_code", *(c for group in LOT_GROUPS.values() for c in group))
+
+
+def _lot_upsert() -> str:
+    """One upsert of a batch's lots: each group of columns is taken when the row brings it
+    with a lower rank than the table's (the groups are independent, as four upserts would be,
+    but each lot's row is written once)."""
+    def wins(rank: str) -> str:
+        return (f"(excluded.{rank} IS NOT NULL AND ({{s}}trace_lot.{rank} IS NULL"
+                f" OR excluded.{rank} < {{s}}trace_lot.{rank}))")
+    sets = ", ".join(f"{c} = CASE WHEN {wins(rank)} THEN excluded.{c} ELSE {{s}}trace_lot.{c} END"
+                     for rank, group in LOT_GROUPS.items() for c in group)
+    return (f" ON CONFLICT (lot_code) DO UPDATE SET {sets}"
+            f" WHERE {' OR '.join(wins(rank) for rank in LOT_GROUPS)}")
 
 
 def _latest_wins(table: str, columns: str, key: str) -> Write:
@@ -168,15 +183,7 @@ WRITES: Final = {
         " producer_id, origin, issued_at, basis, issuer_type")),
     "corrections": Write("trace_correction", _names(
         "corrected_ref, source, fact_id, correction_ref, reason, declared_at, corrective_refs")),
-    "lots_seen": Write("trace_lot", ("lot_code", "first_at"), (
-        " ON CONFLICT (lot_code) DO UPDATE SET first_at = excluded.first_at"
-        " WHERE {s}trace_lot.first_at IS NULL OR excluded.first_at < {s}trace_lot.first_at")),
-    "lots_product": _first_wins("lot_code, product, product_id, product_rank", "product_rank"),
-    "lots_origin": _first_wins("lot_code, origin_kind, origin_entity, origin_location,"
-                               " origin_at, origin_step, origin_ilmd, origin_rank",
-                               "origin_rank"),
-    "lots_certificate": _first_wins("lot_code, certificate_no, certificate_rank",
-                                    "certificate_rank"),
+    "lots": Write("trace_lot", LOT_COLUMNS, _lot_upsert()),
     "entities": _latest_wins("trace_entity", "entity_id, id_scheme, name, kind, township,"
                              " address, risk_grade, registered_at, rank", "entity_id"),
     "supervision": _latest_wins("trace_supervision", "kind, record_id, entity_id, at, result,"
