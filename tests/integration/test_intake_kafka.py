@@ -20,7 +20,9 @@ from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
+from tests.clients import wait_ready
 from tests.factories import as_bytes, sampling_fact
+from tests.fixtures.kafka import publish_values
 from tests.fixtures.producers import TEST_IMPORTER, TEST_LAB, TEST_MARKET, ProducersFile
 
 pytestmark = pytest.mark.integration
@@ -36,10 +38,7 @@ def topics(kafka: KafkaServer) -> Topics:
 def _ready(settings: IntakeSettings) -> Iterator[TestClient]:
     """The app with its lifespan (the pump) started, once it says it is ready."""
     with TestClient(create_app(settings)) as client:
-        deadline = time.monotonic() + 30
-        while client.get("/health/ready").status_code != 200:
-            assert time.monotonic() < deadline, client.get("/health/ready").json()
-            time.sleep(0.1)
+        wait_ready(client)
         yield client
 
 
@@ -51,16 +50,6 @@ def intake(kafka: KafkaServer, topics: Topics, producers_file: ProducersFile,
                               producers_file=producers_file.path, max_http_body_bytes=20_000,
                               consumer_group=f"{topics.prefix}intake", instance_id="it")
     yield from _ready(settings)
-
-
-async def _publish(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value)
-    finally:
-        await producer.stop()
 
 
 async def _read(bootstrap: str, topic: str, settle: float = 1.5) -> list[dict]:
@@ -93,7 +82,7 @@ def read_until(bootstrap: str, topic: str, count: int, timeout: float = 30) -> l
 def test_kafka_messages_get_one_committed_receipt_each(kafka: KafkaServer, topics: Topics,
                                                        intake: TestClient):
     good = as_bytes(sampling_fact("K1", source=TEST_LAB))
-    asyncio.run(_publish(kafka.bootstrap_servers, topics.inbound,
+    asyncio.run(publish_values(kafka.bootstrap_servers, topics.inbound,
                          [good, b"\xff not json", good, as_bytes(sampling_fact("K2"))[:40]]))
 
     receipts = read_until(kafka.bootstrap_servers, topics.receipts, 4)

@@ -17,18 +17,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
-from fangxin.local.postgres import PostgresServer, PostgresStartError
+from fangxin.local.postgres import PostgresServer
 from fangxin.local.processes import free_port
 from services.intake.app import create_app
 from services.intake.dedupe import PostgresSeenStore, SeenStoreUnavailableError
 from services.intake.settings import IntakeSettings
+from tests.clients import wait_ready
 from tests.factories import as_bytes, sampling_fact
+from tests.fixtures.kafka import publish_values
+from tests.fixtures.postgres import started
 from tests.fixtures.producers import TEST_LAB, ProducersFile
 
 pytestmark = pytest.mark.integration
@@ -37,15 +40,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def restartable() -> Iterator[PostgresServer]:
     """A cluster of this module's own: restarting the session's would break other tests."""
-    server = PostgresServer(durable=True)  # synchronous_commit off would lose commits
-    try:
-        server.start()
-    except (PostgresStartError, OSError) as exc:
-        server.stop()
-        pytest.fail(f"PostgreSQL could not start, and this test must fail: {exc}",
-                    pytrace=False)
-    yield server
-    server.stop()
+    yield from started(durable=True)  # synchronous_commit off would lose commits
 
 
 def test_a_claim_after_a_restart_answers_as_before(restartable: PostgresServer):
@@ -89,33 +84,18 @@ def test_intake_answers_every_message_across_a_database_restart(
     before, after = (as_bytes(sampling_fact(n, source=TEST_LAB)) for n in ("R1", "R2"))
     with TestClient(create_app(settings)) as intake:
         wait_ready(intake)
-        asyncio.run(_publish(kafka.bootstrap_servers, topics.inbound, [before]))
+        asyncio.run(publish_values(kafka.bootstrap_servers, topics.inbound, [before]))
         assert [r["status"] for r in read_until(kafka.bootstrap_servers, topics.receipts, 1)
                 ] == ["accepted"]
 
         restartable.restart("immediate")
-        asyncio.run(_publish(kafka.bootstrap_servers, topics.inbound, [after, before]))
+        asyncio.run(publish_values(kafka.bootstrap_servers, topics.inbound, [after, before]))
 
         receipts = read_until(kafka.bootstrap_servers, topics.receipts, 3, timeout=60)
         assert [r["status"] for r in receipts] == ["accepted", "accepted", "duplicate"]
         assert intake.get("/health/ready").status_code == 200
 
 
-def wait_ready(client: TestClient, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while client.get("/health/ready").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/health/ready").json()
-        time.sleep(0.1)
-
-
-async def _publish(bootstrap: str, topic: str, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value)
-    finally:
-        await producer.stop()
 
 
 async def _read(bootstrap: str, topic: str) -> list[dict[str, object]]:

@@ -34,10 +34,11 @@ from contracts.topics import Topics
 from fangxin.demo import OFFICE
 from fangxin.generator import Dataset, generate
 from fangxin.generator.message import FACT
-from fangxin.local.postgres import PostgresServer, PostgresStartError
+from fangxin.local.postgres import PostgresServer
 from fangxin.local.secrets import local_tokens
 from fangxin.report import collect
 from fangxin.stack import LocalStack
+from tests.fixtures.postgres import started
 from tests.reliability import stores
 from tests.reliability.faults import REBALANCING, Fault, Injector, catch_up, plan, read_topic
 
@@ -101,15 +102,7 @@ def load() -> Dataset:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer(durable=True)  # synchronous_commit off would lose commits
-    try:
-        server.start()
-    except (PostgresStartError, OSError) as exc:
-        server.stop()
-        pytest.fail(f"PostgreSQL could not start, and this test must fail: {exc}",
-                    pytrace=False)
-    yield server
-    server.stop()
+    yield from started(durable=True)  # synchronous_commit off would lose commits
 
 
 @pytest.fixture(scope="module")
