@@ -61,6 +61,7 @@ from eventsourcing.persistence import Tracking
 from bench.harness import Context, Result, Sample, run_case, update_section, uscc_codes
 from contracts.envelope import CloudEvent
 from fangxin.local.postgres import PostgresServer
+from services.platform.settings import POSTGRES_PERSISTENCE
 from services.workflow.application import Message, Workflow
 from services.workflow.case_index import CaseIndex, _row, _timers, stamp
 from services.workflow.domain.cases import Case
@@ -146,7 +147,7 @@ def setting_env(setting: str) -> dict[str, str]:
 
 
 def pg_env(server: PostgresServer, dbname: str) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": dbname,
+    return {"PERSISTENCE_MODULE": POSTGRES_PERSISTENCE, "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": server.host, "POSTGRES_PORT": str(server.port),
             "POSTGRES_USER": server.user, "POSTGRES_PASSWORD": "",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n"}  # on, it drops tracking records (9.5.6)

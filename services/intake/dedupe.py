@@ -13,10 +13,11 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from psycopg import OperationalError
-from psycopg_pool import ConnectionPool
+from psycopg import Connection, OperationalError
+
+from services.platform.postgres import LiveConnectionPool
 
 Key = tuple[str, str]  # (source, id)
 
@@ -98,9 +99,9 @@ class PostgresSeenStore:
 
     def __init__(self, conninfo: str, schema: str = "public") -> None:
         self._table = f'"{schema}".intake_seen'
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,  # a pooled
-                                    check=ConnectionPool.check_connection)  # connection may
-        # have died with a server restart: checked when taken, replaced if dead
+        # a pooled connection may have died with a server restart: passed over when taken
+        self._pool: LiveConnectionPool[Connection[tuple[Any, ...]]] = LiveConnectionPool(
+            conninfo, min_size=1, max_size=4, open=True)
         with self._pool.connection() as conn:
             conn.execute(_DDL.replace("intake_seen", self._table).replace(
                 "TIMESTAMP", "TIMESTAMPTZ"))

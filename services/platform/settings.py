@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.topics import Topics
 
+POSTGRES_PERSISTENCE = "services.platform.postgres:Factory"
+"""eventsourcing's PostgreSQL persistence with a pool that passes over connections the server
+has closed (:mod:`services.platform.postgres`)."""
+
 
 class ServiceSettings(BaseSettings):
     """Read from ``FANGXIN_*`` environment variables (and a ``.env`` file if present)."""
@@ -52,7 +56,7 @@ class ServiceSettings(BaseSettings):
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": POSTGRES_PERSISTENCE,
             "POSTGRES_DBNAME": self.postgres_dbname,
             "POSTGRES_HOST": self.postgres_host,
             "POSTGRES_PORT": str(self.postgres_port),

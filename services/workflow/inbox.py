@@ -26,6 +26,8 @@ from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from services.platform.settings import POSTGRES_PERSISTENCE
+
 _SQLITE_CHUNK = 500  # ids per query, well under SQLite's limit on bound parameters
 
 
@@ -242,6 +244,7 @@ def _stored(originator_id: Any, version: int, topic: str, state: bytes) -> Store
 
 
 _RECORDERS = {"eventsourcing.postgres": PostgresInboxRecorder,
+              POSTGRES_PERSISTENCE: PostgresInboxRecorder,
               "eventsourcing.sqlite": SQLiteInboxRecorder}
 
 

@@ -1,4 +1,4 @@
-"""Intake goes on after PostgreSQL restarts (found by the fault run, docs/reliability.md).
+"""Services go on after PostgreSQL restarts (found by the fault run, docs/reliability.md).
 
 The dedupe store's pooled connection dies with the server; the next claim fails. That failure
 used to escape the pump's loop (a psycopg error is none of the transient kinds it retried), so
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from eventsourcing.persistence import InfrastructureFactory
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
@@ -28,6 +29,8 @@ from fangxin.local.processes import free_port
 from services.intake.app import create_app
 from services.intake.dedupe import PostgresSeenStore, SeenStoreUnavailableError
 from services.intake.settings import IntakeSettings
+from services.projections.settings import ProjectionsSettings
+from services.projections.trace import PostgresTraceView
 from tests.clients import wait_ready
 from tests.factories import as_bytes, sampling_fact
 from tests.fixtures.kafka import publish_values
@@ -56,6 +59,32 @@ def test_a_claim_after_a_restart_answers_as_before(restartable: PostgresServer):
             first: "kafka:in:0:1", second: "kafka:in:0:10"}
     finally:
         store.close()
+
+
+def test_reads_after_a_restart_never_meet_a_connection_the_server_closed(
+        restartable: PostgresServer):
+    """Every idle pooled connection dies with the server; each used to fail its next caller
+    once (an HTTP read, a rebuild). The services' pool passes over them instead."""
+    database = f"view{uuid.uuid4().hex[:8]}"
+    restartable.create_database(database)
+    settings = ProjectionsSettings(persistence="postgres", postgres_host=restartable.host,
+                                   postgres_port=restartable.port,
+                                   postgres_user=restartable.user, postgres_dbname=database)
+    factory = InfrastructureFactory.construct(settings.eventsourcing_env("unused.sqlite"))
+    try:
+        view = factory.tracking_recorder(PostgresTraceView)
+        pool = factory.datastore.pool
+        pool.wait(timeout=30)  # all of its connections open and idle
+        idle = pool.get_stats()["pool_available"]
+        assert idle >= 2
+
+        restartable.restart("immediate")
+
+        for _ in range(2 * idle):  # more reads than there were connections
+            assert view.upstream("LOT-1").lots == [{"lot_code": "LOT-1", "depth": 0}]
+        assert pool.get_stats().get("returns_bad", 0) >= idle  # each dead one passed over
+    finally:
+        factory.close()
 
 
 def test_an_unreachable_store_is_a_failure_the_pump_retries():
