@@ -53,6 +53,7 @@ class OutboxRelay:
         backoff = self.poll_seconds
         while not self._stopping.is_set():
             if not await asyncio.to_thread(self.lock.acquire):
+                self._standing_by()
                 await self._pause(2.0)  # another instance relays; stand by
                 continue
             try:
@@ -78,6 +79,12 @@ class OutboxRelay:
         if self.on_progress is not None:
             self.on_progress(self.position, head)
         return 0 if last is None else len(events) or 1
+
+    def _standing_by(self) -> None:
+        """Another instance relays: this one has no lag of its own to report. (Its last figure
+        as the relay would otherwise stay, and the lag summed over instances never reach 0.)"""
+        if self.on_progress is not None:
+            self.on_progress(self.position, self.position)
 
     def _read(self) -> tuple[int | None, list[CaseEvent], int]:
         recorder = self.app.recorder

@@ -86,3 +86,47 @@ def test_the_relay_publishes_case_events_in_order_and_records_its_position(store
     assert relay.position == app.recorder.max_notification_id()
     assert app.recorder.max_tracking_id(POSITION_NAME) == relay.position
     app.close()
+
+
+def test_a_relay_that_lost_the_lock_reports_no_lag_of_its_own(store_env, tmp_path):
+    """Found by the full fault run: the relay lost its lock to another instance (a database
+    crash ended its session) while behind, and its lag gauge kept its last figure for ever:
+    the lag summed over instances stayed at 1, and `OutboxRelayBehind` would have fired."""
+    app = Workflow(env=store_env)
+
+    async def publish(events: Sequence[CaseEvent]) -> None:
+        pass
+
+    lags: dict[str, list[int]] = {"first": [], "second": []}
+    caught_up = asyncio.Event()
+
+    def first_progress(position: int, head: int) -> None:
+        lags["first"].append(head - position)
+        if head == position:
+            caught_up.set()
+
+    first = OutboxRelay(app, publish, FileLeaderLock(tmp_path / "lock"), batch_size=1,
+                        on_progress=first_progress)
+    second = OutboxRelay(app, publish, FileLeaderLock(tmp_path / "lock"), batch_size=1,
+                         on_progress=lambda pos, head: lags["second"].append(head - pos))
+    facts = [fact("foodsafety.complaint.received", complaint_id=f"LAG-{n}") for n in range(3)]
+    app.handle([(message_id(f), commands_for(f)) for f in facts], Tracking("kafka:s:0", 1))
+    assert first.lock.acquire()
+    asyncio.run(first.relay_once())
+    assert lags["first"][-1] > 0  # behind when it loses the lock
+    first.lock.release()
+    assert second.lock.acquire()
+
+    async def stand_by() -> None:  # the first instance's loop, until it has reported once
+        task = asyncio.create_task(first.run())
+        async with asyncio.timeout(10):
+            await caught_up.wait()
+        first.stop()
+        await task
+
+    asyncio.run(stand_by())
+    while asyncio.run(second.relay_once()):
+        pass
+    assert lags["first"][-1] == 0
+    assert lags["second"][-1] == 0
+    app.close()
