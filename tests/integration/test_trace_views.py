@@ -287,6 +287,46 @@ def test_cycles_and_self_loops_end(view: TraceView):
     assert sorted(m["event_ref"] for m in selfloop.movements) == ["relabel", "ship-self"]
 
 
+def hub_facts() -> list[CloudEvent]:
+    """Salt used by 30 products (a hub lot), one made from nothing listed (no inputs), and a
+    pallet unpacked whole (no contents)."""
+    f = Facts()
+    for n in range(30):
+        f.add(trace.TraceTransformed, trace.TRANSFORMED, f"mix-{n}", at(5), event_ref=f"mix-{n}",
+              entity_id=KITCHEN, at=at(5).isoformat(),
+              inputs=[{"lot_code": "SALT-1", "quantity": "1", "unit": "KGM"},
+                      {"lot_code": f"VEG-{n}", "quantity": "9", "unit": "KGM"}],
+              outputs=[{"lot_code": f"DISH-{n}", "product": "凉菜", "quantity": "10",
+                        "unit": "KGM"}])
+    f.add(trace.TraceTransformed, trace.TRANSFORMED, "brine", at(4), event_ref="brine",
+          entity_id=KITCHEN, at=at(4).isoformat(),
+          outputs=[{"lot_code": "SALT-1", "product": "盐水", "quantity": "30", "unit": "KGM"}])
+    f.add(trace.TracePacked, trace.PACKED, "pack-dish", at(6), event_ref="pack-dish",
+          entity_id=KITCHEN, container_id="SSCC-D", at=at(6).isoformat(),
+          contents=[{"lot_code": "DISH-0", "quantity": "10", "unit": "KGM"}])
+    f.add(trace.TraceUnpacked, trace.UNPACKED, "unpack-dish", at(7), event_ref="unpack-dish",
+          entity_id=RETAIL, container_id="SSCC-D", at=at(7).isoformat())
+    return f.events
+
+
+def test_a_hub_lot_lists_only_the_links_of_the_trace_and_links_with_one_end_absent(
+        view: TraceView):
+    TraceProjection(view).apply(hub_facts(), Tracking("trace:kafka:trace:0", 33))
+
+    up = view.upstream("DISH-0", depth=5)  # containment is followed both ways
+    assert lots_of(up) == {"DISH-0": 0, "SALT-1": 1, "SSCC-D": 1, "VEG-0": 1}
+    assert [(m["event_ref"], m["from_lot"], m["to_lot"]) for m in up.movements] == [
+        ("brine", None, "SALT-1"), ("mix-0", "SALT-1", "DISH-0"), ("mix-0", "VEG-0", "DISH-0"),
+        ("pack-dish", "DISH-0", "SSCC-D"), ("unpack-dish", "SSCC-D", None)]
+    down = view.downstream("DISH-0", depth=5)
+    assert lots_of(down) == {"DISH-0": 0, "SSCC-D": 1}
+    assert [(m["event_ref"], m["to_lot"]) for m in down.movements] == [
+        ("pack-dish", "SSCC-D"), ("unpack-dish", None)]
+    salt = view.downstream("SALT-1", depth=1)  # the dishes' other inputs are not its trace
+    assert [(m["event_ref"], m["from_lot"]) for m in salt.movements] == [
+        ("brine", None), *sorted((f"mix-{n}", "SALT-1") for n in range(30))]
+
+
 def test_mismatches_are_flagged_and_kept(chain: TraceView):
     found = {(f["kind"], f["to_entity"]): f for f in chain.mismatches(JIUCAI)}
 
