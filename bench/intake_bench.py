@@ -354,6 +354,36 @@ async def passthrough_tx(ctx: Context) -> Measured:
     return Measured(seen, seconds, latencies, payload, vm_hwm_mib(), cpu)
 
 
+# --- the ceiling: validation alone ------------------------------------------------------------
+
+CEILING_MESSAGES = 50_000
+
+
+async def validation(ctx: Context) -> Sample:
+    """``FactDecoder.decode`` alone (the one pydantic pass over the raw bytes, nothing else) on
+    the workload's messages, in batches of intake's size that are dropped once decoded, with
+    the service's GC settings (``services.intake.app``): the CPU time it takes, the best of 3
+    rounds. Whatever else intake does, one process cannot answer faster than it validates."""
+    from contracts.registry import by_type  # noqa: PLC0415 (child process only)
+    from services.intake.decoding import Decoded, FactDecoder  # noqa: PLC0415
+
+    decoder = FactDecoder(by_type(), max_bytes=1_048_576)
+    values = [value for _, value in workload(ctx.messages)[0]]
+    size = int(ctx.options["max_records"])
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+    best, accepted = float("inf"), 0
+    for _ in range(3):
+        begin, accepted = time.process_time(), 0
+        for start in range(0, len(values), size):
+            batch = [decoder.decode(value) for value in values[start:start + size]]
+            accepted += sum(isinstance(d, Decoded) for d in batch)
+        best = min(best, time.process_time() - begin)
+    assert accepted > 0.9 * len(values), accepted  # the pass ran, and mostly accepted
+    return Sample(len(values), best)
+
+
 # --- the candidate ----------------------------------------------------------------------------
 
 
@@ -550,6 +580,11 @@ def run(settings: Settings) -> Report:
             if pending and attempt < settings.repeats - 1:
                 candidates.append(candidate(*pending.pop(0)))
         candidates += [candidate(*rest) for rest in pending]
+        alone = run_case("validation alone", validation, replace(
+            base, messages=min(settings.messages, CEILING_MESSAGES),
+            options={"max_records": str(settings.intake_max_records)})).sample
+    ceiling = alone.seconds / alone.messages * 1e6
+    print(f"validation alone: {ceiling:.1f} µs per message", flush=True)
     want = {"accepted": expected.accepted, "duplicate": expected.duplicate,
             "rejected": expected.rejected}
     for result in candidates:
@@ -577,6 +612,13 @@ def run(settings: Settings) -> Report:
         "spent in `Intake.answer` (decoding and validation, producer check, dedupe claim, "
         "canonical JSON, receipts and dead letters); the rest is Kafka I/O, the pump and "
         "the metrics observer.",
+        f"The ceiling: validating alone (`FactDecoder.decode`, the one pydantic pass, over "
+        f"{alone.messages:,} of the workload's messages in batches of "
+        f"{settings.intake_max_records:,}, with the service's GC settings, in a child of its "
+        f"own; best of 3) costs {ceiling:.1f} µs of "
+        f"CPU per message, so a single process that did nothing else would answer at most "
+        f"{1e6 / ceiling:,.0f} msg/s, {1e6 / ceiling / base_raw.rate:.2f} of the raw "
+        f"pass-through, before any Kafka I/O, deduplication, canonical JSON or receipts.",
         f"Intake answered {want['accepted']:,} accepted, {want['duplicate']:,} duplicate and "
         f"{want['rejected']:,} rejected messages, as the workload expects. Per message it "
         "publishes a receipt, plus the canonical fact (accepted) or a dead letter (rejected), "
