@@ -11,8 +11,9 @@ a round trip: an idle connection has nothing to read, so a readable socket means
 said goodbye (its termination notice, or end of file). Such a connection is closed and given
 back, the pool replaces it, and the caller gets the next one.
 
-Select it with ``PERSISTENCE_MODULE=services.platform.postgres`` (what the services' settings
-do); everything else is eventsourcing's PostgreSQL module unchanged.
+Select it with ``PERSISTENCE_MODULE=services.platform.postgres:Factory`` (the class: the module
+also holds the factory it extends), as the services' settings do; everything else is
+eventsourcing's PostgreSQL module unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ CT = TypeVar("CT", bound=Connection[Any])
 
 def closed_by_server(conn: Connection[Any]) -> bool:
     """True when an idle connection can no longer serve: closed here, or its socket readable
-    (the server's goodbye or end of file; an idle connection of ours is sent nothing else)."""
+    (the server's goodbye or end of file). An idle connection of ours is sent nothing else; were
+    it sent a notice, passing it over would only cost a new connection."""
     if conn.closed:
         return True
     try:
