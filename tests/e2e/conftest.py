@@ -12,10 +12,10 @@ import pytest
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
-from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets, local_tokens
-from fangxin.local.services import ServiceProcess, ServiceStartError
+from fangxin.local.services import ServiceProcess
 from tests.fixtures.producers import ProducersFile
+from tests.fixtures.services import postgres_settings, start_on_postgres
 
 
 @dataclass
@@ -41,28 +41,12 @@ def pipeline(kafka: KafkaServer, postgres: PostgresServer, tmp_path: Path,
     extra: dict[str, str] = getattr(request.module, "PIPELINE_ENV", {})
     topics = Topics(prefix=f"e2e{uuid.uuid4().hex[:8]}.")
     create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 3))
-    common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
-              "FANGXIN_TOPIC_PREFIX": topics.prefix, "FANGXIN_PERSISTENCE": "postgres",
-              "FANGXIN_POSTGRES_HOST": postgres.host,
-              "FANGXIN_POSTGRES_PORT": str(postgres.port),
-              "FANGXIN_POSTGRES_USER": postgres.user,
-              "FANGXIN_PRODUCERS_FILE": str(producers_file.path),
-              "FANGXIN_LOG_LEVEL": "DEBUG",  # a line per message: a fact's journey is greppable
-              **ensure_local_secrets(tmp_path), **extra}
-    services = {}
-    for name in ("intake", "workflow", "projections"):
-        database = f"{name}_{uuid.uuid4().hex[:6]}"
-        postgres.create_database(database)
-        env = {**common, "FANGXIN_POSTGRES_DBNAME": database,
-               "FANGXIN_CONSUMER_GROUP": f"{topics.prefix}{name}"}
-        services[name] = ServiceProcess(name, free_port(), env, tmp_path / "logs").start()
-    try:
-        for service in services.values():
-            service.wait_ready(90)
-    except ServiceStartError as exc:
-        for service in services.values():
-            service.stop()
-        pytest.fail(str(exc), pytrace=False)
+    settings = {**postgres_settings(kafka, postgres, topics),
+                "FANGXIN_PRODUCERS_FILE": str(producers_file.path),
+                "FANGXIN_LOG_LEVEL": "DEBUG",  # a line per message: a fact's journey is greppable
+                **ensure_local_secrets(tmp_path), **extra}
+    services = start_on_postgres(postgres, ("intake", "workflow", "projections"), topics,
+                                 settings, tmp_path / "logs")
     yield Pipeline(topics, kafka.bootstrap_servers, local_tokens(tmp_path), **services)
     for service in services.values():
         service.stop()

@@ -22,9 +22,9 @@ import pytest
 from contracts.topics import Topics
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
-from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets, local_tokens
-from fangxin.local.services import ServiceProcess, ServiceStartError
+from fangxin.local.services import ServiceProcess
+from tests.fixtures.services import postgres_settings, start_on_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -45,26 +45,13 @@ def services(kafka: KafkaServer, postgres: PostgresServer, state: Path
              ) -> Iterator[dict[str, ServiceProcess]]:
     topics = Topics(prefix=f"lim{uuid.uuid4().hex[:8]}.")
     create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 1))
-    common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
-              "FANGXIN_TOPIC_PREFIX": topics.prefix, "FANGXIN_PERSISTENCE": "postgres",
-              "FANGXIN_POSTGRES_HOST": postgres.host, "FANGXIN_POSTGRES_PORT": str(postgres.port),
-              "FANGXIN_POSTGRES_USER": postgres.user, **LIMITS, **ensure_local_secrets(state)}
-    started = {}
-    for name in ("workflow", "projections"):
-        database = f"{name}_{uuid.uuid4().hex[:6]}"
-        postgres.create_database(database)
-        env = {**common, "FANGXIN_POSTGRES_DBNAME": database,
-               "FANGXIN_CONSUMER_GROUP": f"{topics.prefix}{name}"}
-        started[name] = ServiceProcess(name, free_port(), env, state / "logs").start()
-    try:
-        for service in started.values():
-            service.wait_ready(90)
-        yield started
-    except ServiceStartError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    finally:
-        for service in started.values():
-            service.stop()
+    settings = {**postgres_settings(kafka, postgres, topics), **LIMITS,
+                **ensure_local_secrets(state)}
+    started = start_on_postgres(postgres, ("workflow", "projections"), topics, settings,
+                                state / "logs")
+    yield started
+    for service in started.values():
+        service.stop()
 
 
 @pytest.fixture(scope="module")

@@ -26,9 +26,9 @@ from fangxin.generator import Dataset, generate
 from fangxin.generator.files import publish_messages
 from fangxin.local.kafka import KafkaServer, create_topics
 from fangxin.local.postgres import PostgresServer
-from fangxin.local.processes import free_port
 from fangxin.local.secrets import ensure_local_secrets, local_tokens
-from fangxin.local.services import ServiceProcess, ServiceStartError
+from fangxin.local.services import ServiceProcess
+from tests.fixtures.services import postgres_settings, start_on_postgres
 
 API_SERVICES = ("intake", "workflow", "projections")
 FUZZ_PRODUCER = "urn:fangxin:market:fuzz"  # may send every type (HTTP ingestion)
@@ -87,25 +87,15 @@ def fuzz_stack(kafka: KafkaServer, postgres: PostgresServer,
     topics = Topics(prefix=f"fz{uuid.uuid4().hex[:8]}.")
     create_topics(kafka.bootstrap_servers, dict.fromkeys(topics.all(), 2))
     producer_token = secrets.token_urlsafe(24)
-    common = {"FANGXIN_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
-              "FANGXIN_TOPIC_PREFIX": topics.prefix, "FANGXIN_PERSISTENCE": "postgres",
-              "FANGXIN_POSTGRES_HOST": postgres.host,
-              "FANGXIN_POSTGRES_PORT": str(postgres.port),
-              "FANGXIN_POSTGRES_USER": postgres.user,
-              "FANGXIN_PRODUCERS_FILE": str(_producers_file(folder, producer_token)),
-              "FANGXIN_HTTP_RATE_LIMIT_PER_MINUTE": "0",  # the fuzzers are not a flood test
-              "FANGXIN_LOG_LEVEL": "WARNING",
-              **ensure_local_secrets(folder)}
-    services, databases = {}, {}
-    for name in API_SERVICES:
-        databases[name] = f"fuzz_{name}_{uuid.uuid4().hex[:6]}"
-        postgres.create_database(databases[name])
-        env = {**common, "FANGXIN_POSTGRES_DBNAME": databases[name],
-               "FANGXIN_CONSUMER_GROUP": f"{topics.prefix}{name}"}
-        services[name] = ServiceProcess(name, free_port(), env, folder / "logs").start()
+    settings = {**postgres_settings(kafka, postgres, topics),
+                "FANGXIN_PRODUCERS_FILE": str(_producers_file(folder, producer_token)),
+                "FANGXIN_HTTP_RATE_LIMIT_PER_MINUTE": "0",  # the fuzzers are not a flood test
+                "FANGXIN_LOG_LEVEL": "WARNING",
+                **ensure_local_secrets(folder)}
+    services = start_on_postgres(postgres, API_SERVICES, topics, settings, folder / "logs")
+    databases = {name: service.env["FANGXIN_POSTGRES_DBNAME"]
+                 for name, service in services.items()}
     try:
-        for service in services.values():
-            service.wait_ready(90)
         dataset = generate(seed=SEED, size=SIZE)
         published = asyncio.run(publish_messages(kafka.bootstrap_servers, topics.inbound,
                                                  dataset.messages))
@@ -116,7 +106,7 @@ def fuzz_stack(kafka: KafkaServer, postgres: PostgresServer,
         watcher = CatchUp(kafka.bootstrap_servers, topics,
                           lambda name: services[name].metrics(), groups)
         asyncio.run(watcher.wait(published, within=180))
-    except (ServiceStartError, CatchUpTimeoutError) as exc:
+    except CatchUpTimeoutError as exc:
         for service in services.values():
             service.stop()
         pytest.fail(str(exc), pytrace=False)
