@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import random
 import tempfile
@@ -60,6 +59,7 @@ from bench.harness import (
 )
 from contracts.topics import Topics
 from fangxin.local.kafka import create_topics
+from services.intake.runtime import GC_THRESHOLDS, settle_garbage_collector
 
 NAME = "intake"
 FACT_TYPE = "foodsafety.sampling.reported"
@@ -370,9 +370,7 @@ async def validation(ctx: Context) -> Sample:
     decoder = FactDecoder(by_type(), max_bytes=1_048_576)
     values = [value for _, value in workload(ctx.messages)[0]]
     size = int(ctx.options["max_records"])
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    settle_garbage_collector()
     best, accepted = float("inf"), 0
     for _ in range(3):
         begin, accepted = time.process_time(), 0
@@ -462,9 +460,7 @@ async def intake(ctx: Context) -> IntakeSample:
 
         pump.consumer.getmany = timed_getmany
         if ctx.options.get("gc") == "frozen":
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(50_000, 50, 100)
+            settle_garbage_collector()
         try:
             begin = await _assigned(pump.consumer)
             cpu = time.process_time()
@@ -636,7 +632,8 @@ def run(settings: Settings) -> Report:
         "the real decoder over every registered fact type, a producer registry file, the "
         "SQLite dedupe store (WAL) in a temporary directory, and `IntakeMetrics` as the "
         "observer, as the service wires them."
-        + (" The GC row calls `gc.collect(); gc.freeze(); gc.set_threshold(50_000, 50, 100)` "
+        + (" The GC row calls the service's `settle_garbage_collector()` (`gc.collect(); "
+           f"gc.freeze(); gc.set_threshold{GC_THRESHOLDS}`) "
            "once the pump has started." if settings.gc_variant else ""),
         "msg/s: inbound messages answered (forwarded) per second, from partition assignment "
         "(group join excluded) to the commit of the last batch. p50/p99: per message, from the "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -24,6 +23,7 @@ from services.intake.journal import journal
 from services.intake.metrics import IntakeMetrics
 from services.intake.producers import ProducerRegistry
 from services.intake.pump import IntakePump, PumpConfig
+from services.intake.runtime import settle_garbage_collector
 from services.intake.settings import IntakeSettings
 from services.platform.http import DocumentSpecification, build_http_app
 
@@ -86,9 +86,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
                                            client_id="fangxin-intake-http")
         await clients["http"].start()
         await pump.start()
-        gc.collect()  # start-up garbage is long-lived: move it out of the collector's way
-        gc.freeze()
-        gc.set_threshold(50_000, 50, 100)
+        settle_garbage_collector()
         tasks = [asyncio.create_task(pump.run(), name="intake-pump"),
                  asyncio.create_task(purge_forever(), name="dedupe-purge")]
         try:
